@@ -1,0 +1,55 @@
+"""Bounded caches of decoded and encoded header blocks.
+
+Consecutive messages in a stream nearly always carry the same header block
+(``:message-type``, ``:event-type``, ``:content-type``), so both backends look
+a block's bytes up here before parsing it, and the encoder looks a message's
+headers up before encoding them.  Entries are immutable values, so sharing
+them between messages and threads is safe.
+"""
+
+from __future__ import annotations
+
+from typing import Dict
+
+from .types import Headers
+
+# Bounds the memory: at most MAX_ENTRIES blocks of at most MAX_BLOCK bytes each.
+MAX_ENTRIES = 512
+MAX_BLOCK = 2048
+
+DecodeCache = Dict[bytes, Headers]
+EncodeCache = Dict[Headers, bytes]
+
+# One decode cache per header-value limit: a block is only in the cache of a
+# limit it was validated under, so a lookup never skips a check.
+_decode_caches: Dict[int, DecodeCache] = {}
+encode_cache: EncodeCache = {}
+
+
+def decode_cache_for(max_header_value: int) -> DecodeCache:
+    cache = _decode_caches.get(max_header_value)
+    if cache is None:
+        cache = _decode_caches.setdefault(max_header_value, {})
+    return cache
+
+
+def remember_block(cache: DecodeCache, block: bytes, headers: Headers) -> None:
+    """Store a validated block's headers, emptying the cache when it is full."""
+    if len(block) <= MAX_BLOCK:
+        if len(cache) >= MAX_ENTRIES:
+            cache.clear()
+        cache[block] = headers
+
+
+def remember_encoding(headers: Headers, block: bytes) -> None:
+    if len(block) <= MAX_BLOCK:
+        if len(encode_cache) >= MAX_ENTRIES:
+            encode_cache.clear()
+        encode_cache[headers] = block
+
+
+def clear() -> None:
+    """Empty every cache (tests and memory-conscious callers)."""
+    for cache in _decode_caches.values():
+        cache.clear()
+    encode_cache.clear()

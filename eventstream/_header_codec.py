@@ -1,0 +1,57 @@
+"""Encoding a header block from :class:`Headers` (shared by both backends).
+
+Header objects are validated when they are built, so encoding cannot fail
+here; the block's size is checked against the limits by the caller.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from . import _header_cache
+from .types import Headers
+
+_pack_i8 = struct.Struct(">b").pack
+_pack_i16 = struct.Struct(">h").pack
+_pack_i32 = struct.Struct(">i").pack
+_pack_i64 = struct.Struct(">q").pack
+_pack_u16 = struct.Struct(">H").pack
+
+# Wire bytes of the type code, indexed by code.
+_TYPE_BYTE = [bytes((code,)) for code in range(10)]
+
+
+def _encode_value(htype: int, value: object) -> bytes:
+    if htype <= 1:
+        return b""
+    if htype == 7:
+        data = value.encode("utf-8")  # type: ignore[attr-defined]
+        return _pack_u16(len(data)) + data
+    if htype == 6:
+        return _pack_u16(len(value)) + value  # type: ignore[arg-type, operator]
+    if htype == 4:
+        return _pack_i32(value)
+    if htype == 5 or htype == 8:
+        return _pack_i64(value)
+    if htype == 3:
+        return _pack_i16(value)
+    if htype == 2:
+        return _pack_i8(value)
+    return value.bytes  # type: ignore[attr-defined, no-any-return]  # 9: UUID
+
+
+def encode_header_block(headers: Headers) -> bytes:
+    """The wire bytes of ``headers`` (cached for repeated header sets)."""
+    block = _header_cache.encode_cache.get(headers)
+    if block is not None:
+        return block
+    parts = []
+    for name, htype, value in headers:
+        raw_name = name.encode("utf-8")
+        parts.append(bytes((len(raw_name),)))
+        parts.append(raw_name)
+        parts.append(_TYPE_BYTE[htype])
+        parts.append(_encode_value(htype, value))
+    block = b"".join(parts)
+    _header_cache.remember_encoding(headers, block)
+    return block
