@@ -40,7 +40,8 @@ def _regressions() -> List[Tuple[str, bytes]]:
         folder = FUZZ_DIR / "regressions" / harness
         for path in sorted(folder.glob("*")) if folder.is_dir() else ():
             if path.is_file() and not path.name.startswith((".", "README")):
-                cases.append((f"{harness}/{path.name}", _as_python_input(harness, path.read_bytes())))
+                data = _as_python_input(harness, path.read_bytes())
+                cases.append((f"{harness}/{path.name}", data))
     return cases
 
 
