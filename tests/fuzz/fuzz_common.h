@@ -639,18 +639,37 @@ static void fz_repair_crcs(uint8_t *buf, size_t n, int message_crc) {
 
 /* ------------------------------------------------------------ the CRC kernels */
 
-/* Every compiled-in CRC path agrees with the reference, from any starting value. */
+/*
+ * Every compiled-in CRC path agrees with the reference, from any starting value, on
+ * the input and on it shifted by a few bytes (other alignments and tail lengths); the
+ * UTF-8 validator agrees with the reference on the whole input and on every window of
+ * 1 to 4 bytes (so one bad sequence anywhere is enough to show a wrong verdict).
+ */
 static void fz_check_crc_paths(const uint8_t *data, size_t n, uint32_t start) {
-    uint32_t want = fz_ref_crc32(start, data, n);
+    static const size_t shifts[] = {0, 1, 3, 7};
+    size_t s, i, k;
     int paths = es_crc32_paths(), bit;
-    FUZZ_CHECK(es_crc32(start, data, n) == want, "es_crc32 over %zu bytes", n);
-    FUZZ_CHECK(es_crc32_portable(start, data, n) == want, "es_crc32_portable over %zu bytes", n);
-    for (bit = 1; bit <= 0x40; bit <<= 1) {
-        if (paths & bit) {
-            FUZZ_CHECK(es_crc32_with(bit, start, data, n) == want, "CRC path %d over %zu bytes", bit, n);
+    for (s = 0; s < sizeof shifts / sizeof shifts[0] && shifts[s] <= n; s++) {
+        const uint8_t *p = data + shifts[s];
+        size_t len = n - shifts[s];
+        uint32_t want = fz_ref_crc32(start, p, len);
+        FUZZ_CHECK(es_crc32(start, p, len) == want, "es_crc32 over %zu bytes", len);
+        FUZZ_CHECK(es_crc32_portable(start, p, len) == want, "es_crc32_portable over %zu bytes", len);
+        for (bit = 1; bit <= 0x40; bit <<= 1) {
+            if (paths & bit) {
+                FUZZ_CHECK(es_crc32_with(bit, start, p, len) == want, "CRC path %d over %zu bytes", bit, len);
+            }
         }
     }
     FUZZ_CHECK(es_utf8_valid(data, n) == fz_ref_utf8(data, n), "es_utf8_valid over %zu bytes", n);
+    for (i = 0; i < n; i++) {
+        for (k = 1; k <= 4 && k <= n - i; k++) {
+            uint8_t *w = fz_copy(data + i, k);
+            FUZZ_CHECK(
+                es_utf8_valid(w, k) == fz_ref_utf8(w, k), "es_utf8_valid on %zu bytes at %zu", k, i);
+            free(w);
+        }
+    }
 }
 
 /* ------------------------------------------------------------ the checks of one stream */
