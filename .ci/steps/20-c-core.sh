@@ -29,7 +29,7 @@ make -s -C tests/c strict test debug asan VECTORS="$root/tests/vectors"
 
 stamp "build policy: auto falls back, require fails, skip builds pure Python"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
-CC=false EVENTSTREAM_BUILD_EXT=auto pip wheel -q --no-build-isolation --no-deps \
+CC=false EVENTSTREAM_BUILD_EXT=auto pip wheel -v --no-build-isolation --no-deps \
     -w "$work/auto" . >"$work/auto.log" 2>&1 || { cat "$work/auto.log"; exit 1; }
 grep -q "the C extension could not be built" "$work/auto.log" || { echo "auto: no notice" >&2; exit 1; }
 if unzip -l "$work"/auto/*.whl | grep -q '_eventstream_c'; then echo "auto: unexpected .so" >&2; exit 1; fi
