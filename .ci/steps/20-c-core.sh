@@ -27,6 +27,15 @@ stamp "C unit tests: strict compiles (gcc, clang), -O2, debug, ASan+UBSan"
 make -s -C tests/c clean
 make -s -C tests/c strict test debug asan VECTORS="$root/tests/vectors"
 
+stamp "AArch64: cross compiles and the C tests under qemu (the ARMv8 CRC32 path)"
+if ! command -v aarch64-linux-gnu-gcc >/dev/null || ! command -v qemu-aarch64 >/dev/null; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc-aarch64-linux-gnu qemu-user >/dev/null \
+        || echo "::: could not install the AArch64 cross tools; ARM checks skipped"
+fi
+if command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/null; then
+    make -s -C tests/c arm VECTORS="$root/tests/vectors"
+fi
+
 stamp "build policy: auto falls back, require fails, skip builds pure Python"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 CC=false EVENTSTREAM_BUILD_EXT=auto pip wheel -v --no-build-isolation --no-deps \
