@@ -10,15 +10,20 @@ trap 'rm -rf "$work"' EXIT
 t0=$(date +%s)
 stamp() { echo "::: 20-c-core: $1 ($(( $(date +%s) - t0 )) s)"; }
 
+apt_updated=
+apt_install() {
+    export DEBIAN_FRONTEND=noninteractive
+    [ -n "$apt_updated" ] || { apt-get update -qq; apt_updated=1; }
+    apt-get install -y -qq "$@" >/dev/null
+}
+
 # clang and its sanitizer runtime (Debian: clang + libclang-rt-N-dev).
 asan_runtime() { clang -print-file-name=libclang_rt.asan-x86_64.so 2>/dev/null || true; }
 if ! command -v clang >/dev/null || [ ! -f "$(asan_runtime)" ]; then
     stamp "installing clang"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq clang >/dev/null
+    apt_install clang
     major=$(clang --version | sed -n 's/.*clang version \([0-9]*\).*/\1/p' | head -n1)
-    apt-get install -y -qq "libclang-rt-${major}-dev" >/dev/null || true
+    apt_install "libclang-rt-${major}-dev" || true
 fi
 runtime=$(asan_runtime)
 [ -f "$runtime" ] || { echo "no ASan runtime for clang ($runtime)" >&2; exit 1; }
@@ -29,8 +34,7 @@ make -s -C tests/c strict test debug asan VECTORS="$root/tests/vectors"
 
 stamp "AArch64: cross compiles and the C tests under qemu (the ARMv8 CRC32 path)"
 if ! command -v aarch64-linux-gnu-gcc >/dev/null || ! command -v qemu-aarch64 >/dev/null; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc-aarch64-linux-gnu qemu-user >/dev/null \
-        || echo "::: could not install the AArch64 cross tools; ARM checks skipped"
+    apt_install gcc-aarch64-linux-gnu qemu-user || echo "::: could not install the AArch64 cross tools; ARM checks skipped"
 fi
 if command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/null; then
     make -s -C tests/c arm VECTORS="$root/tests/vectors"
