@@ -45,7 +45,11 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 CC=false EVENTSTREAM_BUILD_EXT=auto pip wheel -v --no-build-isolation --no-deps \
     -w "$work/auto" . >"$work/auto.log" 2>&1 || { cat "$work/auto.log"; exit 1; }
 grep -q "the C extension could not be built" "$work/auto.log" || { echo "auto: no notice" >&2; exit 1; }
-if unzip -l "$work"/auto/*.whl | grep -q '_eventstream_c'; then echo "auto: unexpected .so" >&2; exit 1; fi
+python - "$work"/auto/*.whl <<'PY'
+import sys, zipfile
+names = zipfile.ZipFile(sys.argv[1]).namelist()
+sys.exit("auto: the wheel has a compiled module" if any("_eventstream_c" in n for n in names) else 0)
+PY
 if CC=false EVENTSTREAM_BUILD_EXT=require pip wheel -q --no-build-isolation --no-deps \
     -w "$work/require" . >"$work/require.log" 2>&1; then
     echo "EVENTSTREAM_BUILD_EXT=require succeeded without a compiler" >&2; exit 1
