@@ -414,3 +414,13 @@ def test_auto_does_not_hide_a_broken_extension():
     r = _run(BROKEN_UNDER_AUTO, "auto")
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("ImportError:"), r.stdout
+
+
+def test_positions_outside_the_buffer_are_refused_not_read():
+    buf = _stream([Message({"a": 1}, b"x")])
+    for data in (buf, bytearray(buf)):
+        for max_frames in (1, -1):
+            with pytest.raises(ValueError):
+                C.decode_frames(data, 0, len(buf) + 1, DEFAULT_LIMITS, {}, max_frames)
+            with pytest.raises((ValueError, OverflowError)):
+                C.decode_frames(data, -1, len(buf), DEFAULT_LIMITS, {}, max_frames)
