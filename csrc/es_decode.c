@@ -4,6 +4,9 @@
 #include <string.h>
 
 static int64_t s_fault(int64_t *fault, int code, size_t offset, size_t frame, int64_t a, int64_t b) {
+    if (fault == NULL) {
+        return code;
+    }
     fault[0] = code;
     fault[1] = (int64_t)offset;
     fault[2] = (int64_t)frame;
@@ -116,21 +119,20 @@ int64_t es_walk_headers(
 /*
  * One message at buf[pos:end]: ES_OK with *total and *headers_len when it is complete
  * and both CRCs match, 1 when it is incomplete (the prelude checks passed if 12 bytes
- * are there), or a fault.
+ * are there), or a fault (recorded unless fault is NULL).
  */
 static int s_check_frame(
     const uint8_t *buf,
     size_t pos,
     size_t end,
-    uint32_t max_payload,
-    uint32_t max_header_block,
+    const es_limits *limits,
     int64_t *fault,
     size_t *total_out,
     size_t *headers_len_out) {
     const uint8_t *m = buf + pos;
     uint32_t total, headers_len, prelude_crc, actual, stored;
     size_t payload_len;
-    if (end - pos < ES_PRELUDE_LEN) {
+    if (pos > end || end - pos < ES_PRELUDE_LEN) {
         return 1;
     }
     total = es_load_be32(m);
@@ -146,12 +148,12 @@ static int s_check_frame(
     if (headers_len > total - ES_MIN_FRAME_LEN) {
         return (int)s_fault(fault, ES_ERR_HEADERS_LENGTH, pos + 4, pos, headers_len, total);
     }
-    if (headers_len > max_header_block) {
-        return (int)s_fault(fault, ES_ERR_HEADERS_LIMIT, pos + 4, pos, headers_len, max_header_block);
+    if (headers_len > limits->max_header_block) {
+        return (int)s_fault(fault, ES_ERR_HEADERS_LIMIT, pos + 4, pos, headers_len, limits->max_header_block);
     }
     payload_len = (size_t)total - ES_MIN_FRAME_LEN - headers_len;
-    if (payload_len > max_payload) {
-        return (int)s_fault(fault, ES_ERR_PAYLOAD_LIMIT, pos, pos, (int64_t)payload_len, max_payload);
+    if (payload_len > limits->max_payload) {
+        return (int)s_fault(fault, ES_ERR_PAYLOAD_LIMIT, pos, pos, (int64_t)payload_len, limits->max_payload);
     }
     if (end - pos < total) {
         return 1;
@@ -166,28 +168,26 @@ static int s_check_frame(
     return ES_OK;
 }
 
+uint64_t es_check_frame(const uint8_t *buf, size_t pos, size_t end, const es_limits *limits, int64_t *fault) {
+    size_t total = 0, headers_len = 0;
+    int st = s_check_frame(buf, pos, end, limits, fault, &total, &headers_len);
+    if (st == 1) {
+        return 0;
+    }
+    if (st < 0) {
+        return (uint64_t)-st;
+    }
+    return ((uint64_t)total << 32) | (uint64_t)headers_len;
+}
+
 #define ES_PACK(frames, stop) ((int64_t)(frames) << ES_BATCH_SHIFT | (int64_t)(stop))
 
-int64_t es_decode_batch(
-    const uint8_t *buf,
-    size_t pos,
-    size_t end,
-    uint32_t max_payload,
-    uint32_t max_header_block,
-    uint32_t max_header_value,
-    int64_t max_frames,
-    int64_t *frames,
-    size_t frame_cap,
-    int64_t *headers,
-    size_t header_cap,
-    int64_t *fault) {
+int64_t es_decode_batch(const uint8_t *buf, size_t pos, size_t end, int64_t max_frames, es_batch *batch) {
+    int64_t *fault = batch->fault;
     size_t n = 0;
     size_t used = 0; /* header descriptors written */
     const uint8_t *prev_block = NULL;
     size_t prev_len = 0;
-    if (pos > end) {
-        return ES_PACK(0, ES_BATCH_DONE);
-    }
     for (;;) {
         size_t total = 0, headers_len = 0, block_at;
         int64_t info, *rec;
@@ -195,10 +195,10 @@ int64_t es_decode_batch(
         if (max_frames >= 0 && (int64_t)n >= max_frames) {
             return ES_PACK(n, ES_BATCH_DONE);
         }
-        if (n == frame_cap) {
+        if (n == batch->frame_cap) {
             return ES_PACK(n, ES_BATCH_FULL);
         }
-        st = s_check_frame(buf, pos, end, max_payload, max_header_block, fault, &total, &headers_len);
+        st = s_check_frame(buf, pos, end, &batch->limits, fault, &total, &headers_len);
         if (st == 1) {
             return ES_PACK(n, ES_BATCH_DONE);
         }
@@ -212,12 +212,12 @@ int64_t es_decode_batch(
         } else if (
             prev_block != NULL && prev_len == headers_len && memcmp(prev_block, buf + block_at, headers_len) == 0) {
             info = ES_HEADERS_SAME;
-        } else if (headers == NULL) {
+        } else if (batch->header_cap == 0) {
             info = ES_HEADERS_NOT_WALKED;
         } else {
             info = es_walk_headers(
-                buf + block_at, headers_len, block_at, pos, max_header_value, headers + used * ES_HEADER_FIELDS,
-                header_cap - used, fault);
+                buf + block_at, headers_len, block_at, pos, batch->limits.max_header_value,
+                batch->headers + used * ES_HEADER_FIELDS, batch->header_cap - used, fault);
             if (info == ES_ERR_NO_ROOM) {
                 if (used > 0) {
                     return ES_PACK(n, ES_BATCH_FULL); /* again, with the whole array free */
@@ -232,7 +232,7 @@ int64_t es_decode_batch(
                 used += (size_t)info;
             }
         }
-        rec = frames + n * ES_FRAME_FIELDS;
+        rec = batch->frames + n * ES_FRAME_FIELDS;
         rec[0] = (int64_t)block_at;
         rec[1] = (int64_t)(block_at + headers_len);
         rec[2] = (int64_t)(pos + total - 4);

@@ -119,32 +119,49 @@ int es_utf8_valid(const uint8_t *data, size_t len);
 #define ES_BATCH_DONE 0
 #define ES_BATCH_FULL 32
 
+/* Decode limits: the longest payload, header block, and string or bytes header value. */
+typedef struct es_limits {
+    uint32_t max_payload;
+    uint32_t max_header_block;
+    uint32_t max_header_value;
+} es_limits;
+
+/*
+ * Check the one message at buf[pos:end] up to (not including) its header walk: prelude
+ * CRC, total_length >= 16, headers_length <= total_length - 16, the two length limits
+ * (all as soon as 12 bytes are there), then, once the message is complete, its CRC.
+ * Returns (total_length << 32) | headers_length when the message is complete and
+ * valid so far (never below 2^36, since total_length >= 16); 0 when it is incomplete;
+ * or -code (1 to 6) for a fault, whose record fault[0:5] is filled unless fault is NULL.
+ * The caller walks the header block (es_walk_headers) if it needs to.
+ */
+uint64_t es_check_frame(const uint8_t *buf, size_t pos, size_t end, const es_limits *limits, int64_t *fault);
+
+/* What es_decode_batch reads (limits, where to write) and fills (the arrays).
+ * Set once and reused: a call only writes the arrays.  One es_batch per call in
+ * flight (threads must not share one). */
+typedef struct es_batch {
+    es_limits limits;
+    uint32_t frame_cap;        /* frame records that fit in frames */
+    uint32_t header_cap;       /* descriptors that fit in headers; 0: walk no block */
+    int64_t *frames;           /* frame_cap * ES_FRAME_FIELDS */
+    int64_t *headers;          /* header_cap * ES_HEADER_FIELDS (may be NULL if header_cap is 0) */
+    int64_t *fault;            /* ES_FAULT_FIELDS */
+} es_batch;
+
 /*
  * Decode the complete messages in buf[pos:end], with the checks and their order of
  * the Python backend: prelude CRC, total_length >= 16, headers_length <=
  * total_length - 16, header block limit, payload limit (all as soon as 12 bytes are
  * there), then wait for the whole message, then the message CRC, then the header
- * walk (in the order of es_walk_headers).
+ * walk (in the order of es_walk_headers).  max_frames < 0: no bound.
  *
- * frames: frame_cap records.  headers: header_cap descriptors, or NULL to leave every
- * header block to the caller (ES_HEADERS_NOT_WALKED).  max_frames < 0: no bound.
- * Limits are the maximum payload and header block lengths and the maximum length of
- * a string or bytes header value.  The decoded messages are the ones before the stop;
- * the next one starts 4 bytes after the last payload end (or at pos if none).
+ * The decoded messages are the ones before the stop; the next one starts 4 bytes
+ * after the last payload end (or at pos if none was decoded).  A block the
+ * descriptors have no room left for ends the call (ES_BATCH_FULL) unless it is the
+ * call's first, which is then left to the caller (ES_HEADERS_NOT_WALKED).
  */
-int64_t es_decode_batch(
-    const uint8_t *buf,
-    size_t pos,
-    size_t end,
-    uint32_t max_payload,
-    uint32_t max_header_block,
-    uint32_t max_header_value,
-    int64_t max_frames,
-    int64_t *frames,
-    size_t frame_cap,
-    int64_t *headers,
-    size_t header_cap,
-    int64_t *fault);
+int64_t es_decode_batch(const uint8_t *buf, size_t pos, size_t end, int64_t max_frames, es_batch *batch);
 
 /*
  * Walk (validate and describe) the header block block[0:len] of the message at

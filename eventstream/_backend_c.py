@@ -22,13 +22,13 @@ the number of concurrent calls, at a few tens of KiB each.
 from __future__ import annotations
 
 import struct
-from typing import Any, List, Tuple, Union
+from typing import Any, Dict, List, Tuple, Union
 
 from . import errors as E
 from ._eventstream_c import ffi, lib
 from ._header_cache import DecodeCache, remember_block
 from ._version import __version__
-from .limits import Limits
+from .limits import DEFAULT_LIMITS, Limits
 from .types import (
     HEADER_TYPES,
     Headers,
@@ -58,15 +58,17 @@ _SHIFT = lib.ES_BATCH_SHIFT
 _MASK = lib.ES_BATCH_MASK
 _DONE = lib.ES_BATCH_DONE
 _FULL = lib.ES_BATCH_FULL
-_NO_ROOM = lib.ES_ERR_NO_ROOM
 
 # Messages and header descriptors one call can report; more means another call.
 _FRAME_CAP = 128
 _HEADER_CAP = 512
+_HEADERS_AT = _FRAME_CAP * _FRAME_FIELDS  # offsets in the scratch array
+_FAULT_AT = _HEADERS_AT + _HEADER_CAP * _HEADER_FIELDS
 
 _crc32 = lib.es_crc32
 _frame_crcs = lib.es_frame_crcs
 _decode_batch = lib.es_decode_batch
+_check_frame = lib.es_check_frame
 _walk_headers = lib.es_walk_headers
 _unpack = ffi.unpack
 _from_buffer = ffi.from_buffer
@@ -81,17 +83,51 @@ _U32 = 0xFFFFFFFF
 
 
 class _Scratch:
-    """Result arrays for one call in flight: frames, header descriptors, fault."""
+    """One call's ``es_batch`` and its arrays (frames, header descriptors, fault).
 
-    __slots__ = ("fault", "frames", "headers", "keep")
+    ``ints`` is a memoryview of the arrays as int64: reading it costs a fraction
+    of a cdata item read or an ``ffi.unpack``.
+    """
+
+    __slots__ = ("batch", "ints", "keep", "limits")
 
     def __init__(self) -> None:
-        self.keep = ffi.new(
-            "int64_t[]", _FRAME_CAP * _FRAME_FIELDS + _HEADER_CAP * _HEADER_FIELDS + _FAULT_FIELDS
-        )
-        self.frames = self.keep
-        self.headers = self.keep + _FRAME_CAP * _FRAME_FIELDS
-        self.fault = self.headers + _HEADER_CAP * _HEADER_FIELDS
+        self.keep = ffi.new("int64_t[]", _HEADERS_AT + _HEADER_CAP * _HEADER_FIELDS + _FAULT_FIELDS)
+        self.ints = memoryview(ffi.buffer(self.keep)).cast("q")
+        batch = self.batch = ffi.new("es_batch *")
+        batch.frame_cap = _FRAME_CAP
+        batch.header_cap = _HEADER_CAP
+        batch.frames = self.keep
+        batch.headers = self.keep + _HEADERS_AT
+        batch.fault = self.keep + _FAULT_AT
+        self.limits: Any = None
+
+    def set_limits(self, limits: Limits) -> None:
+        lim = self.batch.limits
+        lim.max_payload, lim.max_header_block, lim.max_header_value = limits
+        self.limits = limits
+
+
+# es_limits structs by Limits value (read-only once built, so threads share them).
+_limit_structs: Dict[Any, Any] = {}
+
+
+def _limits_struct(limits: Limits) -> Any:
+    """The es_limits for ``limits``; None if C cannot hold them (OverflowError etc.)."""
+    try:
+        lim = _limit_structs.get(limits)
+        if lim is None:
+            lim = ffi.new("es_limits *")
+            lim.max_payload, lim.max_header_block, lim.max_header_value = limits
+            if len(_limit_structs) >= 64:
+                _limit_structs.clear()
+            _limit_structs[limits] = lim
+        return lim
+    except (OverflowError, TypeError, ValueError):
+        return None
+
+
+_DEFAULT_LIM = _limits_struct(DEFAULT_LIMITS)
 
 
 _pool: List[_Scratch] = []
@@ -132,7 +168,7 @@ def _walk(block: bytes, base: int, frame: int, max_value: int) -> Union[Headers,
     fault = d + cap * _HEADER_FIELDS
     count = _walk_headers(block, len(block), base, frame, max_value, d, cap, fault)
     if count < 0:
-        return tuple(_unpack(fault, 5))  # type: ignore[return-value]
+        return tuple(_unpack(fault, 5))
     return _build_headers(block, _unpack(d, count * _HEADER_FIELDS), 0, count)
 
 
@@ -145,47 +181,77 @@ def decode_frames(
     max_frames: int = -1,
 ) -> Tuple[List[Message], int, E.Fault | None]:
     """Decode the complete messages in ``buf[pos:end]``; see ``_backend_python.decode_frames``."""
+    if max_frames == 1 and type(buf) is bytes:
+        # One message from bytes (decode()): a single es_check_frame call, no scratch.
+        lim = _DEFAULT_LIM if limits is DEFAULT_LIMITS else _limits_struct(limits)
+        if lim is not None and pos >= 0 and end <= len(buf):
+            r = _check_frame(buf, pos, end, lim, _NULL)
+            if r > _U32:
+                bs = pos + 12
+                ps = bs + (r & _U32)
+                pe = pos + (r >> 32) - 4
+                if ps == bs:
+                    headers = _EMPTY_HEADERS
+                else:
+                    block = buf[bs:ps]
+                    headers = cache.get(block)  # type: ignore[assignment]
+                    if headers is None:
+                        walked = _walk(block, bs, pos, limits[2])
+                        if type(walked) is tuple:
+                            return [], pos, walked
+                        headers = walked
+                        remember_block(cache, block, headers)
+                return [new_message(headers, buf[ps:pe])], pe + 4, None
+            if r == 0:
+                return [], pos, None
+            fault = ffi.new("int64_t[]", _FAULT_FIELDS)
+            _check_frame(buf, pos, end, lim, fault)
+            return [], pos, tuple(_unpack(fault, 5))
     messages: List[Message] = []
     if end - pos < 12 or max_frames == 0:
         return messages, pos, None
-    max_payload, max_block, max_value = limits
-    if type(buf) is bytes:
-        src: Any = buf
-        view: Any = buf
-        pinned = None
-    else:
+    view: Any = buf
+    if type(buf) is not bytes:
         view = memoryview(buf)
         if view.format != "B" or view.ndim != 1:
             view = view.cast("B")
-        src = pinned = _from_buffer("uint8_t[]", view)
+    if pos < 0 or end > len(view):
+        # C reads buf[pos:end] unchecked, so it must lie inside the buffer.
+        raise ValueError(f"buf[{pos}:{end}] is outside a buffer of {len(view)} bytes")
     try:
         scratch = _pool.pop()
     except IndexError:
         scratch = _Scratch()
-    frames = scratch.frames
-    hdrs = scratch.headers
+    if scratch.limits is not limits:
+        try:
+            scratch.set_limits(limits)
+        except (OverflowError, TypeError):
+            # Limits beyond what the C types hold (never needed for the wire, which
+            # caps every length at 32 bits): the Python backend decides the same.
+            scratch.limits = None
+            _pool.append(scratch)
+            from . import _backend_python
+
+            return _backend_python.decode_frames(buf, pos, end, limits, cache, max_frames)
+    # bytes go to C as they are; other buffers through a pinned, zero-copy pointer
+    # (released below, so a bytearray can be resized again as soon as we return).
+    src: Any = buf
+    pinned = None
+    if view is not buf:
+        src = pinned = _from_buffer("uint8_t[]", view)
+    ints = scratch.ints
+    batch = scratch.batch
     append = messages.append
     cache_get = cache.get
+    max_value = limits[2]
+    headers = _EMPTY_HEADERS
     try:
         while True:
-            try:
-                r = _decode_batch(
-                    src, pos, end, max_payload, max_block, max_value, max_frames,
-                    frames, _FRAME_CAP, hdrs, _HEADER_CAP, scratch.fault,
-                )  # fmt: skip
-            except (OverflowError, TypeError):
-                if not messages and _limits_out_of_range(limits):
-                    # Limits beyond what the C types hold: the Python backend
-                    # gives the same results.
-                    from . import _backend_python
-
-                    return _backend_python.decode_frames(buf, pos, end, limits, cache, max_frames)  # type: ignore[no-any-return]
-                raise
+            r = _decode_batch(src, pos, end, max_frames, batch)
             n = r >> _SHIFT
             if n:
-                vals = _unpack(frames, n * _FRAME_FIELDS)
-                di = 0
-                headers: Headers = _EMPTY_HEADERS
+                di = _HEADERS_AT
+                vals = ints[: n * _FRAME_FIELDS].tolist()
                 it = iter(vals)
                 for bs, ps, pe, info in zip(it, it, it, it):
                     if info != _SAME:
@@ -197,7 +263,7 @@ def decode_frames(
                             if cached is not None:
                                 headers = cached
                             elif info >= 0:
-                                descs = _unpack(hdrs + di, info * _HEADER_FIELDS)
+                                descs = ints[di : di + info * _HEADER_FIELDS].tolist()
                                 headers = _build_headers(block, descs, 0, info)
                                 remember_block(cache, block, headers)
                             else:
@@ -217,7 +283,7 @@ def decode_frames(
                 return messages, pos, None
             if stop == _FULL:
                 continue
-            fault = _unpack(scratch.fault, _FAULT_FIELDS)
+            fault = ints[_FAULT_AT : _FAULT_AT + _FAULT_FIELDS].tolist()
             bs = fault[5]
             if bs >= 0:
                 # A header fault.  The Python backend never walks a block that is
@@ -239,10 +305,6 @@ def decode_frames(
         _pool.append(scratch)
         if pinned is not None:
             _release(pinned)
-
-
-def _limits_out_of_range(limits: Limits) -> bool:
-    return not all(type(v) is int and 0 <= v <= _U32 for v in limits)
 
 
 def encode_frame(header_block: bytes, payload: Buffer) -> bytes:
