@@ -39,11 +39,7 @@
 
 /* ------------------------------------------------------------ limits */
 
-typedef struct {
-    uint32_t max_payload;
-    uint32_t max_header_block;
-    uint32_t max_header_value;
-} fz_limits;
+typedef es_limits fz_limits;
 
 /* The package defaults (eventstream/limits.py). */
 static const fz_limits FZ_DEFAULT_LIMITS = {24u * 1024u * 1024u, 128u * 1024u, 0x7fffu};
@@ -396,6 +392,13 @@ static size_t fz_core_decode(
     int64_t fault[ES_FAULT_FIELDS];
     size_t prev_first = 0, prev_count = 0;
     int have_prev = 0;
+    es_batch batch;
+    batch.limits = *lim;
+    batch.frame_cap = (uint32_t)arr->frame_cap;
+    batch.header_cap = (uint32_t)arr->header_cap;
+    batch.frames = frames;
+    batch.headers = headers;
+    batch.fault = fault;
     /* The batch's own header blocks only: SAME never refers across calls. */
     for (;;) {
         int64_t ret, stop, got, i;
@@ -403,9 +406,7 @@ static size_t fz_core_decode(
         int64_t batch_prev_block = -1;
         size_t batch_prev_len = 0;
         memset(fault, 0x5a, sizeof fault);
-        ret = es_decode_batch(
-            buf, pos, n, lim->max_payload, lim->max_header_block, lim->max_header_value, -1, frames,
-            arr->frame_cap, headers, arr->header_cap, fault);
+        ret = es_decode_batch(buf, pos, n, -1, &batch);
         FUZZ_CHECK(ret >= 0, "es_decode_batch returned %lld", (long long)ret);
         stop = ret & ES_BATCH_MASK;
         got = ret >> ES_BATCH_SHIFT;
@@ -672,6 +673,44 @@ static void fz_check_crc_paths(const uint8_t *data, size_t n, uint32_t start) {
     }
 }
 
+/* ------------------------------------------------------------ the single-message path */
+
+/*
+ * es_check_frame at every message the reference decoded and at the stop: the packed
+ * lengths for a complete message whose CRCs are right (header faults included, as
+ * it does not walk), 0 for an incomplete one, -code and the fault record for the
+ * faults it checks (-1 to -6).  Called with and without a fault record.
+ */
+static void fz_check_single_frames(const fz_result *ref, const uint8_t *buf, size_t n, const fz_limits *lim) {
+    size_t i, k;
+    for (i = 0; i <= ref->n_frames; i++) {
+        size_t pos = i < ref->n_frames ? (size_t)ref->frames[i].block - 12 : ref->consumed;
+        int64_t fault[ES_FAULT_FIELDS];
+        int64_t got, again, want;
+        memset(fault, 0x5a, sizeof fault);
+        got = (int64_t)es_check_frame(buf, pos, n, lim, fault);
+        again = (int64_t)es_check_frame(buf, pos, n, lim, NULL);
+        FUZZ_CHECK(got == again, "es_check_frame at %zu: %lld with a fault record, %lld without", pos,
+                   (long long)got, (long long)again);
+        if (i < ref->n_frames || (ref->has_fault && ref->fault[0] <= ES_ERR_HEADER_NAME_EMPTY)) {
+            size_t total = i < ref->n_frames ? (size_t)(ref->frames[i].payload_end + 4) - pos
+                                             : (size_t)(ref->fault[7] + 4) - pos;
+            size_t hlen = fz_be32(buf + pos + 4);
+            want = (int64_t)(((uint64_t)total << 32) | hlen);
+            FUZZ_CHECK(got == want, "es_check_frame at %zu: %lld, want %lld", pos, (long long)got, (long long)want);
+        } else if (ref->has_fault) {
+            FUZZ_CHECK(got == -ref->fault[0], "es_check_frame at %zu: %lld, fault %lld", pos, (long long)got,
+                       (long long)ref->fault[0]);
+            for (k = 0; k < 5; k++) {
+                FUZZ_CHECK(fault[k] == ref->fault[k], "es_check_frame at %zu: fault field %zu: %lld vs %lld",
+                           pos, k, (long long)fault[k], (long long)ref->fault[k]);
+            }
+        } else {
+            FUZZ_CHECK(got == 0, "es_check_frame at %zu (incomplete message): %lld", pos, (long long)got);
+        }
+    }
+}
+
 /* ------------------------------------------------------------ the checks of one stream */
 
 /*
@@ -689,6 +728,7 @@ static void fz_check_stream(
     fz_ref_decode(&ref, copy, n, lim);
     one.consumed = fz_core_decode(&one, copy, n, 0, lim, &FZ_BIG_ARRAYS);
     fz_compare("reference vs one-shot", &ref, &one);
+    fz_check_single_frames(&ref, copy, n, lim);
     fz_stream_decode(&fed, copy, n, chunk, lim, arr);
     fz_compare("reference vs chunked", &ref, &fed);
     fz_result_free(&ref);
