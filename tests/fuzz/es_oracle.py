@@ -4,7 +4,9 @@ harness (``atheris_differential.py``) and the regression tests
 
 An input is stream bytes followed by one control byte:
 
-* bits 0-5: the chunk size fed to :class:`eventstream.Decoder` (0: all at once);
+* bits 0-4: the chunk size fed to :class:`eventstream.Decoder` (0: all at once);
+* bit 5: repair both CRCs of every message first (as the C ``fuzz_fixcrc`` harness
+  does), so mutations reach the lengths, limits and headers;
 * bit 6: small limits (payload 40, header block 48, header value 6), as the C harnesses;
 * bit 7: chunks alternate between ``bytearray`` and ``memoryview`` instead of ``bytes``.
 
@@ -46,7 +48,8 @@ def split_input(data: bytes) -> Tuple[bytes, int, Limits, bool]:
         return b"", 0, DEFAULT_LIMITS, False
     control = data[-1]
     limits = SMALL_LIMITS if control & 0x40 else DEFAULT_LIMITS
-    return data[:-1], control & 0x3F, limits, bool(control & 0x80)
+    stream = repair_crcs(data[:-1], True) if control & 0x20 else data[:-1]
+    return stream, control & 0x1F, limits, bool(control & 0x80)
 
 
 def repair_crcs(stream: bytes, message_crc: bool) -> bytes:

@@ -33,7 +33,7 @@ CONTROLS: Dict[str, Tuple[int, ...]] = {
     "decode": (0x00, 0x01, 0x07, 0x40, 0x85, 0xC0),
     "fixcrc": (0x00, 0x03, 0x80, 0xC1),
     "roundtrip": (0x00, 0x40, 0x80),
-    "python": (0x00, 0x01, 0x0D, 0x40, 0x81, 0xC0),
+    "python": (0x00, 0x01, 0x0D, 0x20, 0x23, 0x40, 0x61, 0x81, 0xA0, 0xC0),
 }
 
 
@@ -45,6 +45,10 @@ def _frame(block: bytes, payload: bytes) -> bytes:
 
 def _header(name: bytes, code: int, value: bytes = b"") -> bytes:
     return bytes([len(name)]) + name + bytes([code]) + value
+
+
+def _string(name: bytes, value: bytes) -> bytes:
+    return _header(name, 7, struct.pack(">H", len(value)) + value)
 
 
 def _generated() -> List[bytes]:
@@ -64,16 +68,32 @@ def _generated() -> List[bytes]:
     )
     event = b"".join(
         [
-            _header(b":message-type", 7, b"\x00\x05event"),
-            _header(b":event-type", 7, b"\x00\x0eTranscriptEvent"),
+            _string(b":message-type", b"event"),
+            _string(b":event-type", b"TranscriptEvent"),
         ]
     )
     three = _frame(event, b"{}") + _frame(event, b'{"a":1}') + _frame(b"", b"")
+    other = _string(b":event-type", b"Other")
+    # Header blocks that repeat, change, and come back around messages without one.
+    mixed = b"".join(
+        _frame(block, payload)
+        for block, payload in [
+            (event, b"1"),
+            (b"", b""),
+            (event, b"2"),
+            (other, b"3"),
+            (other, b""),
+            (b"", b"4"),
+            (other, b"5"),
+            (event, b"6"),
+        ]
+    )
     return [
         _frame(b"", b""),
         _frame(every_type, b"payload"),
         three,
         three[:-7],  # ends inside the third message
+        mixed,
         _frame(event, b"x" * 300),
         _frame(_header(b"v", 7, b"\x00\x08abcdefgh"), b""),  # over the small value limit
     ]
