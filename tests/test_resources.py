@@ -262,6 +262,37 @@ def test_hostile_stream_in_chunks_uses_bounded_memory_and_linear_time(backend: s
     assert len(decoder.pending) < biggest
 
 
+def test_the_header_cache_cannot_be_made_to_hold_much_more_than_its_blocks(
+    backend: str,
+) -> None:
+    """512 distinct 2 KiB blocks of 1-byte-name BOOL headers: 1 MiB of input.
+
+    Found while writing these bounds: the process-wide header cache kept every such
+    block with its ~680 Header objects, about 28 MiB that stayed after the decoder
+    and its messages were gone.  Blocks of many headers are no longer cached.
+    """
+    from eventstream import _header_cache
+
+    _header_cache.clear()
+    messages = []
+    for i in range(_header_cache.MAX_ENTRIES):
+        tag = bytes([1, 0x61 + i % 26, 0, 1, 0x61 + i // 26 % 26, 0])
+        body = b"".join(bytes([1, 0x41 + j % 26, 0]) for j in range(680))
+        messages.append(_frame(tag + body, b""))
+    stream = b"".join(messages)
+    gc.collect()
+    with _Traced() as t:
+        decoder = Decoder()
+        for i in range(0, len(stream), 65536):
+            decoder.feed(stream[i : i + 65536])  # the messages are dropped at once
+        decoder.close()
+        del decoder
+    kept = t.growth / 1024
+    print(f"\n[{backend}] {len(stream) / MiB:.1f} MiB of such blocks: {kept:.0f} KiB kept")
+    assert t.growth < 2 * MiB, t.growth
+    _header_cache.clear()
+
+
 # ---------------------------------------------------------------- many decodes
 
 
