@@ -92,7 +92,7 @@ int es_utf8_valid(const uint8_t *data, size_t len);
  *   [2] payload end (the message CRC follows; the next message starts 4 bytes later),
  *   [3] header info: n >= 0 descriptors were written for this frame (they follow
  *       those of the previous frames of the call); ES_HEADERS_SAME: the block's bytes
- *       equal the previous frame's of this call, so it was not walked again;
+ *       equal those of the last non-empty block of this call, so it was not walked again;
  *       ES_HEADERS_NOT_WALKED: the caller walks it (no descriptor array, or no room).
  * Header descriptor, ES_HEADER_FIELDS slots per header, offsets relative to the
  * start of the header block:

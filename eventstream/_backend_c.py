@@ -244,7 +244,7 @@ def decode_frames(
     append = messages.append
     cache_get = cache.get
     max_value = limits[2]
-    headers = _EMPTY_HEADERS
+    last = _EMPTY_HEADERS
     try:
         while True:
             r = _decode_batch(src, pos, end, max_frames, batch)
@@ -254,26 +254,28 @@ def decode_frames(
                 vals = ints[: n * _FRAME_FIELDS].tolist()
                 it = iter(vals)
                 for bs, ps, pe, info in zip(it, it, it, it):
-                    if info != _SAME:
-                        if bs == ps:
-                            headers = _EMPTY_HEADERS
+                    if bs == ps:
+                        headers = _EMPTY_HEADERS
+                    elif info == _SAME:  # the bytes of the last non-empty block
+                        headers = last
+                    else:
+                        block = buf[bs:ps] if src is buf else bytes(view[bs:ps])
+                        cached = cache_get(block)
+                        if cached is not None:
+                            headers = cached
+                        elif info >= 0:
+                            descs = ints[di : di + info * _HEADER_FIELDS].tolist()
+                            headers = _build_headers(block, descs, 0, info)
+                            remember_block(cache, block, headers)
                         else:
-                            block = buf[bs:ps] if src is buf else bytes(view[bs:ps])
-                            cached = cache_get(block)
-                            if cached is not None:
-                                headers = cached
-                            elif info >= 0:
-                                descs = ints[di : di + info * _HEADER_FIELDS].tolist()
-                                headers = _build_headers(block, descs, 0, info)
-                                remember_block(cache, block, headers)
-                            else:
-                                walked = _walk(block, bs, bs - 12, max_value)
-                                if type(walked) is tuple:
-                                    return messages, bs - 12, walked  # type: ignore[return-value]
-                                headers = walked  # type: ignore[assignment]
-                                remember_block(cache, block, headers)
-                            if info > 0:
-                                di += info * _HEADER_FIELDS
+                            walked = _walk(block, bs, bs - 12, max_value)
+                            if type(walked) is tuple:
+                                return messages, bs - 12, walked  # type: ignore[return-value]
+                            headers = walked  # type: ignore[assignment]
+                            remember_block(cache, block, headers)
+                        if info > 0:
+                            di += info * _HEADER_FIELDS
+                        last = headers
                     append(new_message(headers, buf[ps:pe] if src is buf else bytes(view[ps:pe])))
                 pos = pe + 4
                 if max_frames > 0:

@@ -26,9 +26,8 @@ from eventstream.limits import DEFAULT_LIMITS, Limits
 from eventstream.types import Header, HeaderType, Message
 
 try:
-    from eventstream._eventstream_c import ffi, lib
-
     from eventstream import _backend_c as C
+    from eventstream._eventstream_c import ffi, lib
 except ImportError as exc:  # a test error, unless --no-c-backend deselects these tests
     IMPORT_ERROR: ImportError | None = exc
     C = ffi = lib = None  # type: ignore[assignment]
@@ -424,3 +423,13 @@ def test_positions_outside_the_buffer_are_refused_not_read():
                 C.decode_frames(data, 0, len(buf) + 1, DEFAULT_LIMITS, {}, max_frames)
             with pytest.raises((ValueError, OverflowError)):
                 C.decode_frames(data, -1, len(buf), DEFAULT_LIMITS, {}, max_frames)
+
+
+def test_a_repeated_block_after_a_message_without_headers():
+    # The C side marks the third block "same as the last non-empty one"; the empty
+    # block between them must not be what gets repeated.
+    a = Message([Header("0", HeaderType.BYTE, 0)], b"")
+    empty = Message([], b"")
+    for batch in ([a, empty, a], [a, empty, empty, a, a, empty], [empty, a, empty, a]):
+        buf = _stream(batch)
+        assert _both(buf) == (batch, len(buf), None)
