@@ -69,7 +69,11 @@ def _empty(name: str) -> CliError:
 def run_dump(args: argparse.Namespace, ctx: Context) -> int:
     source = _source(args)
     renderer = Renderer(
-        ctx.palette, full=args.full, preview=args.preview, limits=ctx.limits, nested=not args.no_nested
+        ctx.palette,
+        full=args.full,
+        preview=args.preview,
+        limits=ctx.limits,
+        nested=not args.no_nested,
     )
     reader = FrameReader(ctx.limits)
     out = ctx.out
@@ -80,9 +84,9 @@ def run_dump(args: argparse.Namespace, ctx: Context) -> int:
             if args.json:
                 out.write(jsonlayout.dumps(frame) + "\n")
             else:
-                if frame.index:
+                if frame.number:
                     out.write("\n")
-                out.write("\n".join(renderer.frame_lines(frame, str(frame.index))) + "\n")
+                out.write("\n".join(renderer.frame_lines(frame, str(frame.number))) + "\n")
         if frames:
             out.flush()
 
@@ -100,7 +104,9 @@ def run_dump(args: argparse.Namespace, ctx: Context) -> int:
             raise
         pending = len(reader.pending)
         tail = f"; {pending} bytes of an incomplete message were pending" if pending else ""
-        ctx.err.write(f"eventstream: stopped following {source.name} after {reader.count} messages{tail}\n")
+        ctx.err.write(
+            f"eventstream: stopped following {source.name} after {reader.count} messages{tail}\n"
+        )
         return EXIT_OK
     if error is not None:
         _report(ctx, source.name, reader, error)
@@ -108,7 +114,12 @@ def run_dump(args: argparse.Namespace, ctx: Context) -> int:
     if reader.position == 0:
         raise _empty(source.name)
     if not args.json:
-        out.write(ctx.palette.dim(f"\n{plural(reader.count, 'message')}, {plural(reader.position, 'byte')}, all valid") + "\n")
+        out.write(
+            ctx.palette.dim(
+                f"\n{plural(reader.count, 'message')}, {plural(reader.position, 'byte')}, all valid"
+            )
+            + "\n"
+        )
     return EXIT_OK
 
 
@@ -155,7 +166,8 @@ def run_verify(args: argparse.Namespace, ctx: Context) -> int:
             ctx.err.write(f"{source.name}: invalid: the input is empty (0 bytes, no messages)\n")
         return EXIT_INVALID
     if not args.quiet:
-        ctx.out.write(f"{source.name}: OK, {plural(reader.count, 'message')}, {plural(reader.position, 'byte')}\n")
+        counts = f"{plural(reader.count, 'message')}, {plural(reader.position, 'byte')}"
+        ctx.out.write(f"{source.name}: OK, {counts}\n")
     return EXIT_OK
 
 
@@ -234,13 +246,15 @@ def run_split(args: argparse.Namespace, ctx: Context) -> int:
     written = 0
 
     def write(frame: Frame) -> None:
-        path = os.path.join(directory, split_name(args.prefix, frame.index))
+        path = os.path.join(directory, split_name(args.prefix, frame.number))
         mode = "wb" if args.force else "xb"
         try:
             with open(path, mode) as handle:
                 handle.write(frame.raw)
         except FileExistsError:
-            raise usage_error(f"{path} exists; use --force to overwrite or --prefix to rename") from None
+            raise usage_error(
+                f"{path} exists; use --force to overwrite or --prefix to rename"
+            ) from None
         except OSError as exc:
             raise usage_error(f"cannot write {path}: {exc.strerror or exc}") from None
 
@@ -261,7 +275,5 @@ def run_split(args: argparse.Namespace, ctx: Context) -> int:
     if reader.position == 0:
         raise _empty(source.name)
     last = f" .. {split_name(args.prefix, written - 1)}" if written > 1 else ""
-    ctx.out.write(
-        f"wrote {written} messages to {directory}: {split_name(args.prefix, 0)}{last}\n"
-    )
+    ctx.out.write(f"wrote {written} messages to {directory}: {split_name(args.prefix, 0)}{last}\n")
     return EXIT_OK

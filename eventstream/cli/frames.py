@@ -25,34 +25,34 @@ MIN_FRAME = 16
 class Frame(NamedTuple):
     """One valid message and the bytes it was decoded from."""
 
-    index: int
+    number: int  # 0 for the first message of the stream
     offset: int  # stream offset of the first byte
     raw: bytes
     message: Message
 
     @property
     def total_length(self) -> int:
-        return _PRELUDE.unpack_from(self.raw)[0]
+        value: int = _PRELUDE.unpack_from(self.raw)[0]
+        return value
 
     @property
     def headers_length(self) -> int:
-        return _PRELUDE.unpack_from(self.raw)[1]
+        value: int = _PRELUDE.unpack_from(self.raw)[1]
+        return value
 
     @property
     def prelude_crc(self) -> int:
-        return _PRELUDE.unpack_from(self.raw)[2]
+        value: int = _PRELUDE.unpack_from(self.raw)[2]
+        return value
 
     @property
     def message_crc(self) -> int:
-        return _U32.unpack_from(self.raw, len(self.raw) - 4)[0]
+        value: int = _U32.unpack_from(self.raw, len(self.raw) - 4)[0]
+        return value
 
     @property
     def payload_length(self) -> int:
         return len(self.message.payload)
-
-
-def frame_of(raw: bytes, message: Message, index: int = 0, offset: int = 0) -> Frame:
-    return Frame(index, offset, raw, message)
 
 
 def decode_single(data: bytes, limits: Optional[Limits] = None) -> Optional[Frame]:

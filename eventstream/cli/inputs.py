@@ -12,7 +12,7 @@ import sys
 import time
 from typing import BinaryIO, Callable, Iterator, NamedTuple, Optional
 
-from .errors import CliError, EXIT_USAGE, invalid_input, usage_error
+from .errors import EXIT_USAGE, CliError, invalid_input, usage_error
 
 CHUNK_SIZE = 64 * 1024
 POLL_INTERVAL = 0.1  # seconds between reads of a followed file that has no new bytes
@@ -46,11 +46,11 @@ def open_binary(path: str) -> BinaryIO:
         stdin = sys.stdin
         if stdin is None:
             raise usage_error("cannot read <stdin>: there is no standard input")
-        return getattr(stdin, "buffer", stdin)  # type: ignore[no-any-return]
+        return stdin.buffer if hasattr(stdin, "buffer") else stdin  # type: ignore[return-value]
     try:
         if os.path.isdir(path):
             raise IsADirectoryError(21, "is a directory", path)
-        return open(path, "rb")  # noqa: SIM115 - closed by the caller
+        return open(path, "rb")
     except OSError as exc:
         raise _io_error(path, exc) from None
 
@@ -65,7 +65,8 @@ def _is_regular_file(stream: BinaryIO) -> bool:
 def _reader(stream: BinaryIO) -> Callable[[int], bytes]:
     # read1 returns what is available instead of waiting for a full chunk,
     # so messages arriving on a pipe are shown as they come.
-    return getattr(stream, "read1", stream.read)  # type: ignore[no-any-return]
+    read: Callable[[int], bytes] = getattr(stream, "read1", stream.read)
+    return read
 
 
 def iter_raw_chunks(

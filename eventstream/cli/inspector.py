@@ -48,7 +48,11 @@ class Inspector:
 
     def _row(self, offset: int, chunk: bytes, label: str = "", value: str = "") -> str:
         hex_part = hex_bytes(chunk).ljust(HEX_WIDTH)
-        text = f"  {offset:08x}  {hex_part}  {label.ljust(LABEL_WIDTH)} {value}" if label or value else f"  {offset:08x}  {hex_part}"
+        text = (
+            f"  {offset:08x}  {hex_part}  {label.ljust(LABEL_WIDTH)} {value}"
+            if label or value
+            else f"  {offset:08x}  {hex_part}"
+        )
         return text.rstrip()
 
     def field_lines(self, field: Field) -> List[str]:
@@ -71,7 +75,8 @@ class Inspector:
                 ascii_text = p.dim("|" + ascii_column(chunk) + "|")
                 lines.append(self._row(field.offset + start, chunk, " " * len(label), ascii_text))
             if len(shown) < len(raw):
-                lines.append(f"  {'':8}  {'':{HEX_WIDTH}}  {p.dim(f'... {len(raw) - len(shown)} more bytes (--full shows them all)')}")
+                more = p.dim(f"... {len(raw) - len(shown)} more bytes (--full shows them all)")
+                lines.append(f"  {'':8}  {'':{HEX_WIDTH}}  {more}")
             return lines
         lines = [self._row(field.offset, raw[:ROW], p.name(label), value)]
         rows = range(ROW, len(raw), ROW)
@@ -88,7 +93,7 @@ class Inspector:
     def title(self, walk: FrameWalk, note: str = "") -> str:
         size = f"{walk.total_length} bytes" if walk.total_length is not None else ""
         parts = [part for part in (size, safe_text(walk.kind), note) if part]
-        head = self.p.title(f"message {walk.index}") + f" at byte {walk.offset}"
+        head = self.p.title(f"message {walk.number}") + f" at byte {walk.offset}"
         return head + (": " + ", ".join(parts) if parts else "")
 
     def fault_lines(self, fault: Fault, walk: FrameWalk) -> List[str]:
@@ -99,7 +104,7 @@ class Inspector:
         lines = [
             "",
             p.bad(f"FAULT at {where}")
-            + f", in message {walk.index} (which starts at byte {fault.frame_offset}):",
+            + f", in message {walk.number} (which starts at byte {fault.frame_offset}):",
             f"  {safe_text(fault.reason)}",
             f"  expected here: {safe_text(fault.expected)}",
         ]
@@ -173,7 +178,11 @@ class Inspector:
         frames, error, _ = read_frames([data], self.limits)
         self.emit()
         if error is None:
-            self.emit(self.p.ok(f"{plural(len(frames), 'message')}, {plural(len(data), 'byte')}: all valid"))
+            self.emit(
+                self.p.ok(
+                    f"{plural(len(frames), 'message')}, {plural(len(data), 'byte')}: all valid"
+                )
+            )
         else:
             prefix = "what a decoder reports" if sniffed else "decoder"
             self.emit(f"{prefix}: {safe_text(str(error))}{_ascii_note(error)}")

@@ -178,7 +178,9 @@ class Described(NamedTuple):
 
 def message_from_json(obj: Any, where: str) -> Described:
     if not isinstance(obj, dict):
-        raise LayoutError(f"{where}: expected a JSON object describing a message, got {_json_type(obj)}")
+        raise LayoutError(
+            f"{where}: expected a JSON object describing a message, got {_json_type(obj)}"
+        )
     unknown = sorted(set(obj) - set(FIELDS))
     if unknown:
         raise LayoutError(
@@ -217,7 +219,9 @@ def iter_json_values(text: str) -> Iterator[Tuple[int, Any]]:
         try:
             value, pos = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
-            raise LayoutError(f"line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}") from None
+            raise LayoutError(
+                f"line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}"
+            ) from None
         if isinstance(value, list):
             for item in value:
                 yield line, item
@@ -262,7 +266,9 @@ def encode_described(described: Described, limits: Limits, verbatim: bool = Fals
     ]
     if not verbatim or not differences:
         return Encoded(data, differences)
-    given = {f: described.stated[f] if described.stated[f] is not None else actual[f] for f in actual}
+    given = {
+        f: described.stated[f] if described.stated[f] is not None else actual[f] for f in actual
+    }
     prelude = _PRELUDE.pack(given["total_length"], given["headers_length"])
     if described.stated["prelude_crc"] is None:
         given["prelude_crc"] = eventstream.crc32(prelude)

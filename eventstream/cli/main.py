@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import sys
@@ -87,48 +88,87 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
 
 def _input_options(parser: argparse.ArgumentParser, optional_file: bool = False) -> None:
     if optional_file:
-        parser.add_argument("file", metavar="FILE", nargs="?", default="-",
-                            help="input file; '-' or nothing reads stdin")
+        parser.add_argument(
+            "file",
+            metavar="FILE",
+            nargs="?",
+            default="-",
+            help="input file; '-' or nothing reads stdin",
+        )
     else:
         parser.add_argument("file", metavar="FILE", help="input file, or '-' for stdin")
     encoding = parser.add_mutually_exclusive_group()
-    encoding.add_argument("--base64", action="store_true",
-                          help="the input is base64 text (whitespace and URL-safe alphabet accepted)")
-    encoding.add_argument("--hex", action="store_true",
-                          help="the input is hex text (whitespace, 0x, \\x, commas and colons accepted)")
+    encoding.add_argument(
+        "--base64",
+        action="store_true",
+        help="the input is base64 text (whitespace and URL-safe alphabet accepted)",
+    )
+    encoding.add_argument(
+        "--hex",
+        action="store_true",
+        help="the input is hex text (whitespace, 0x, \\x, commas and colons accepted)",
+    )
 
 
 def _limit_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
         "limits", "bounds checked before anything is buffered (K, M, G suffixes: powers of 1024)"
     )
-    group.add_argument("--max-payload", type=parse_size, metavar="SIZE", default=DEFAULT_MAX_PAYLOAD,
-                       help="largest payload of one message (default 24M)")
-    group.add_argument("--max-header-block", type=parse_size, metavar="SIZE",
-                       default=DEFAULT_MAX_HEADER_BLOCK,
-                       help="largest encoded header block (default 128K)")
-    group.add_argument("--max-header-value", type=parse_size, metavar="SIZE",
-                       default=DEFAULT_MAX_HEADER_VALUE,
-                       help="longest string or bytes header value (default 32767)")
-    group.add_argument("--no-limits", action="store_true",
-                       help="allow everything the wire format can express")
+    group.add_argument(
+        "--max-payload",
+        type=parse_size,
+        metavar="SIZE",
+        default=DEFAULT_MAX_PAYLOAD,
+        help="largest payload of one message (default 24M)",
+    )
+    group.add_argument(
+        "--max-header-block",
+        type=parse_size,
+        metavar="SIZE",
+        default=DEFAULT_MAX_HEADER_BLOCK,
+        help="largest encoded header block (default 128K)",
+    )
+    group.add_argument(
+        "--max-header-value",
+        type=parse_size,
+        metavar="SIZE",
+        default=DEFAULT_MAX_HEADER_VALUE,
+        help="longest string or bytes header value (default 32767)",
+    )
+    group.add_argument(
+        "--no-limits", action="store_true", help="allow everything the wire format can express"
+    )
 
 
 def _color_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto",
-                        help="colour the output (auto: only on a terminal, and not if NO_COLOR is set)")
-    parser.add_argument("--no-color", dest="color", action="store_const", const="never",
-                        help="same as --color never")
+    parser.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour the output (auto: only on a terminal, and not if NO_COLOR is set)",
+    )
+    parser.add_argument(
+        "--no-color",
+        dest="color",
+        action="store_const",
+        const="never",
+        help="same as --color never",
+    )
 
 
 def _view_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--full", action="store_true", help="show whole payloads, not a preview")
-    parser.add_argument("--preview", type=parse_count, default=DEFAULT_PREVIEW, metavar="BYTES",
-                        help=f"bytes of a binary payload shown without --full (default {DEFAULT_PREVIEW})")
+    parser.add_argument(
+        "--preview",
+        type=parse_count,
+        default=DEFAULT_PREVIEW,
+        metavar="BYTES",
+        help=f"bytes of a binary payload shown without --full (default {DEFAULT_PREVIEW})",
+    )
 
 
 def _subparser(
-    subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]",
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
     name: str,
     summary: str,
     description: str,
@@ -160,7 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     dump = _subparser(
-        subparsers, "dump", "decode a stream and print each message",
+        subparsers,
+        "dump",
+        "decode a stream and print each message",
         "Decode a stream and print each message: index, byte offset, lengths, CRCs,\n"
         "headers with their wire types, and the payload rendered by content\n"
         "(JSON pretty-printed, text, a hex preview, or a nested event-stream\n"
@@ -168,21 +210,36 @@ def build_parser() -> argparse.ArgumentParser:
         commands.run_dump,
     )
     _input_options(dump)
-    dump.add_argument("--json", action="store_true",
-                      help="one JSON object per message in the aws-c / Go SDK debug layout "
-                           "(what `encode` reads)")
-    dump.add_argument("--follow", "-f", action="store_true",
-                      help="keep reading a growing file; Ctrl-C stops (pipes end at EOF anyway)")
-    dump.add_argument("--idle-timeout", type=parse_seconds, metavar="SECONDS",
-                      help="with --follow: stop after this long without new bytes")
-    dump.add_argument("--no-nested", action="store_true",
-                      help="do not decode payloads that are themselves event-stream messages")
+    dump.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per message in the aws-c / Go SDK debug layout (what `encode` reads)",
+    )
+    dump.add_argument(
+        "--follow",
+        "-f",
+        action="store_true",
+        help="keep reading a growing file; Ctrl-C stops (pipes end at EOF anyway)",
+    )
+    dump.add_argument(
+        "--idle-timeout",
+        type=parse_seconds,
+        metavar="SECONDS",
+        help="with --follow: stop after this long without new bytes",
+    )
+    dump.add_argument(
+        "--no-nested",
+        action="store_true",
+        help="do not decode payloads that are themselves event-stream messages",
+    )
     _view_options(dump)
     _limit_options(dump)
     _color_options(dump)
 
     inspect = _subparser(
-        subparsers, "inspect", "annotated hex view of every field; stops at the first fault",
+        subparsers,
+        "inspect",
+        "annotated hex view of every field; stops at the first fault",
         "Show every byte with what it is: the prelude (total_length, headers_length),\n"
         "each CRC with its computed value and OK/MISMATCH, each header's name, type,\n"
         "length and value, the payload.  At a fault it stops, shows the surrounding\n"
@@ -191,49 +248,78 @@ def build_parser() -> argparse.ArgumentParser:
         commands.run_inspect,
     )
     _input_options(inspect)
-    inspect.add_argument("--faults-only", action="store_true",
-                         help="one line per valid message; annotate only the faulty one")
+    inspect.add_argument(
+        "--faults-only",
+        action="store_true",
+        help="one line per valid message; annotate only the faulty one",
+    )
     _view_options(inspect)
     _limit_options(inspect)
     _color_options(inspect)
 
     verify = _subparser(
-        subparsers, "verify", "exit 0 if every message is valid, else 1 with a one-line reason",
+        subparsers,
+        "verify",
+        "exit 0 if every message is valid, else 1 with a one-line reason",
         "Check every message.  Prints one line (with the byte offset of a fault) and\n"
         "exits 0 if the stream is valid, 1 if not.  Empty input is invalid.",
         commands.run_verify,
     )
     _input_options(verify)
-    verify.add_argument("--quiet", "-q", action="store_true", help="print nothing; use the exit status")
+    verify.add_argument(
+        "--quiet", "-q", action="store_true", help="print nothing; use the exit status"
+    )
     _limit_options(verify)
 
     encode = _subparser(
-        subparsers, "encode", "JSON messages (the dump --json layout) to a binary stream",
+        subparsers,
+        "encode",
+        "JSON messages (the dump --json layout) to a binary stream",
         "Read messages in the `dump --json` layout (JSON lines, pretty-printed\n"
         "objects or an array; headers with explicit types) and write the binary\n"
         "stream.  `eventstream dump --json X | eventstream encode -o Y` gives Y == X.\n"
         "Lengths and CRCs are computed; stated ones that differ draw a warning.",
         commands.run_encode,
     )
-    encode.add_argument("file", metavar="FILE", nargs="?", default="-",
-                        help="JSON input; '-' or nothing reads stdin")
-    encode.add_argument("-o", "--output", default="-", metavar="OUT",
-                        help="where to write the bytes (default: stdout, if it is not a terminal)")
-    encode.add_argument("--verbatim", action="store_true",
-                        help="write total_length, headers_length and the CRCs exactly as stated, "
-                             "even if wrong (to build broken frames for tests)")
+    encode.add_argument(
+        "file",
+        metavar="FILE",
+        nargs="?",
+        default="-",
+        help="JSON input; '-' or nothing reads stdin",
+    )
+    encode.add_argument(
+        "-o",
+        "--output",
+        default="-",
+        metavar="OUT",
+        help="where to write the bytes (default: stdout, if it is not a terminal)",
+    )
+    encode.add_argument(
+        "--verbatim",
+        action="store_true",
+        help="write total_length, headers_length and the CRCs exactly as stated, "
+        "even if wrong (to build broken frames for tests)",
+    )
     _limit_options(encode)
 
     split = _subparser(
-        subparsers, "split", "write each message to its own file",
+        subparsers,
+        "split",
+        "write each message to its own file",
         "Write each message's exact bytes to DIR/PREFIX000000.eventstream,\n"
         "DIR/PREFIX000001.eventstream, ... (for fuzz corpora and test cases).\n"
         "Messages before a fault are written; the fault is reported (exit 1).",
         commands.run_split,
     )
     _input_options(split)
-    split.add_argument("--out", "-o", required=True, metavar="DIR",
-                       help="directory to write to (created if missing)")
+    split.add_argument(
+        "--out",
+        "-o",
+        required=True,
+        metavar="DIR",
+        help="directory to write to (created if missing)",
+    )
     split.add_argument("--prefix", default="message-", help="file name prefix (default 'message-')")
     split.add_argument("--force", action="store_true", help="overwrite existing files")
     _limit_options(split)
@@ -259,10 +345,8 @@ def _tolerant(stream: object) -> None:
     """Never fail on a character the terminal's encoding lacks."""
     reconfigure = getattr(stream, "reconfigure", None)
     if reconfigure is not None:
-        try:
+        with contextlib.suppress(ValueError, OSError):  # a detached or odd stream
             reconfigure(errors="backslashreplace")
-        except (ValueError, OSError):  # pragma: no cover - a detached or odd stream
-            pass
 
 
 def _silence_stdout() -> None:
@@ -281,10 +365,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         args = parser.parse_args(arguments)
     except SystemExit as exc:  # --help, --version, or a usage error already printed
-        return exc.code if isinstance(exc.code, int) else (EXIT_OK if exc.code is None else EXIT_USAGE)
+        return (
+            exc.code if isinstance(exc.code, int) else (EXIT_OK if exc.code is None else EXIT_USAGE)
+        )
     if args.command is None:
         parser.print_usage(sys.stderr)
-        sys.stderr.write(f"{PROG}: error: choose a command (dump, inspect, verify, encode, split)\n")
+        sys.stderr.write(
+            f"{PROG}: error: choose a command (dump, inspect, verify, encode, split)\n"
+        )
         return EXIT_USAGE
     out, err = sys.stdout, sys.stderr
     _tolerant(out)

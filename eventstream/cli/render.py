@@ -6,8 +6,7 @@ import json
 import re
 from typing import Any, List, Mapping, NamedTuple, Optional, Union
 
-from eventstream import Headers, HeaderType, Limits, ValueOutOfRangeError
-from eventstream import datetime_from_timestamp
+from eventstream import Headers, HeaderType, Limits, ValueOutOfRangeError, datetime_from_timestamp
 
 from .color import PLAIN, Palette
 from .frames import Frame, decode_single
@@ -35,7 +34,7 @@ _UNSAFE = re.compile(
 )
 
 
-def _escape_char(match: "re.Match[str]") -> str:
+def _escape_char(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
@@ -103,7 +102,9 @@ def message_kind(headers: Union[Headers, Mapping[str, Any]], payload: bytes) -> 
     if message_type == "event":
         return f"event {headers.get(':event-type', '(no :event-type)')}"
     if message_type == "exception":
-        name = headers.get(":exception-type") or headers.get(":event-type") or "(no :exception-type)"
+        name = (
+            headers.get(":exception-type") or headers.get(":event-type") or "(no :exception-type)"
+        )
         return f"exception {name}"
     if message_type == "error":
         code = headers.get(":error-code", "(no :error-code)")
@@ -175,13 +176,19 @@ class Renderer:
                     note = f" (the content-type says JSON, but it does not parse: {exc})"
             else:
                 pretty = json.dumps(value, indent=2, ensure_ascii=False)
-                return PayloadView("json", f"JSON, {size} bytes", safe_text(pretty).splitlines(), None)
+                return PayloadView(
+                    "json", f"JSON, {size} bytes", safe_text(pretty).splitlines(), None
+                )
         try:
             text = payload.decode("utf-8")
         except UnicodeDecodeError:
             text = None
-        if text is not None and (ctype.startswith("text/") or "xml" in ctype or _looks_textual(text)):
-            return PayloadView("text", f"text, {size} bytes{note}", safe_text(text).splitlines(), None)
+        if text is not None and (
+            ctype.startswith("text/") or "xml" in ctype or _looks_textual(text)
+        ):
+            return PayloadView(
+                "text", f"text, {size} bytes{note}", safe_text(text).splitlines(), None
+            )
         shown = payload if self.full else payload[: self.preview]
         lines = hexdump_rows(shown)
         if len(shown) < size:
@@ -190,15 +197,20 @@ class Renderer:
 
     # -------------------------------------------------------- messages
 
-    def title(self, frame: Frame, label: str) -> str:
+    def title(self, frame: Frame, label: str, inner: Optional[Frame] = None) -> str:
         p = self.palette
         kind = message_kind(frame.message.headers, frame.message.payload)
+        if inner is not None:
+            inner_kind = message_kind(inner.message.headers, inner.message.payload)
+            kind = f"{kind} wrapping {inner_kind}" if kind and inner_kind else kind
         text = p.title(f"message {label}") + f" at byte {frame.offset}"
         return text + (": " + p.kind(safe_text(kind)) if kind else "")
 
     def frame_lines(self, frame: Frame, label: str, depth: int = 0) -> List[str]:
         p = self.palette
-        lines = [self.title(frame, label)]
+        headers = frame.message.headers
+        view = self.payload_view(frame.message.payload, headers.get(":content-type"), depth)
+        lines = [self.title(frame, label, view.nested)]
         lines.append(
             "  "
             + p.dim(
@@ -207,19 +219,17 @@ class Renderer:
                 f"prelude_crc 0x{frame.prelude_crc:08X}  message_crc 0x{frame.message_crc:08X}"
             )
         )
-        headers = frame.message.headers
         if headers:
             lines.append(f"  headers ({len(headers)}):")
             width = min(max(len(safe_text(h.name)) for h in headers), 28)
             for header in headers:
                 name = safe_text(header.name)
                 lines.append(
-                    f"    {p.name(name.ljust(width))}  {p.dim(type_label(header.type).ljust(13))}"
+                    f"    {p.name(name.ljust(width))}  {p.dim(type_label(header.type).ljust(14))}"
                     f"{value_text(header.type, header.value)}"
                 )
         else:
             lines.append("  headers: none")
-        view = self.payload_view(frame.message.payload, headers.get(":content-type"), depth)
         lines.append(f"  payload: {view.summary}")
         lines.extend("    " + line for line in view.lines)
         if view.nested is not None:

@@ -41,7 +41,7 @@ def looks_like_prelude(data: bytes, pos: int = 0) -> bool:
     if len(data) - pos < 12:
         return False
     total, headers_length, crc = struct.unpack_from(">III", data, pos)
-    return (
+    return bool(
         zlib.crc32(data[pos : pos + 8]) == crc and total >= 16 and headers_length <= total - 16
     )
 
@@ -49,7 +49,16 @@ def looks_like_prelude(data: bytes, pos: int = 0) -> bool:
 def _json_detail(value: Any) -> str:
     if isinstance(value, dict):
         parts = []
-        for key in ("__type", "code", "Code", "error", "type", "message", "Message", "errorMessage"):
+        for key in (
+            "__type",
+            "code",
+            "Code",
+            "error",
+            "type",
+            "message",
+            "Message",
+            "errorMessage",
+        ):
             if key in value and isinstance(value[key], (str, int)):
                 parts.append(f"{key}: {value[key]}")
             elif key in value and isinstance(value[key], dict):
@@ -109,9 +118,10 @@ _XML = re.compile(r"\s*<\?xml\b|\s*<(Error|ErrorResponse)>", re.I)
 def _sniff_markup(text: str) -> Optional[Sniffed]:
     body = text.lstrip("\ufeff")
     if _HTML.match(body):
-        title = re.search(r"<title[^>]*>(.*?)</title>", body, re.I | re.S)
-        heading = re.search(r"<h1[^>]*>(.*?)</h1>", body, re.I | re.S)
-        shown = (title or heading).group(1) if (title or heading) else body
+        heading = re.search(r"<title[^>]*>(.*?)</title>", body, re.I | re.S) or re.search(
+            r"<h1[^>]*>(.*?)</h1>", body, re.I | re.S
+        )
+        shown = heading.group(1) if heading else body
         return Sniffed(
             "html",
             "an HTML page",
@@ -168,7 +178,7 @@ def _sniff_encoded_text(data: bytes) -> Optional[Sniffed]:
         return None
     if _HEX_TEXT.fullmatch(data[:SNIFF_BYTES].strip()):
         try:
-            decoded = decode_hex(data[:SNIFF_BYTES - SNIFF_BYTES % 2])
+            decoded = decode_hex(data[: SNIFF_BYTES - SNIFF_BYTES % 2])
         except CliError:
             decoded = b""
         if looks_like_prelude(decoded):

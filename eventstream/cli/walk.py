@@ -47,7 +47,7 @@ class Fault(NamedTuple):
 
 
 class FrameWalk(NamedTuple):
-    index: int
+    number: int
     offset: int
     total_length: Optional[int]  # None when the prelude is incomplete or fails its CRC
     kind: str  # "event TranscriptEvent", "signed frame", ...
@@ -101,11 +101,19 @@ class _Frame:
         self.crc_note = ""  # set when the message CRC fails too
 
     def add(
-        self, offset: int, length: int, label: str, value: str = "", status: str = "", rows: str = "hex"
+        self,
+        offset: int,
+        length: int,
+        label: str,
+        value: str = "",
+        status: str = "",
+        rows: str = "hex",
     ) -> None:
         self.fields.append(Field(offset, length, label, value, status, self.depth, rows))
 
-    def stop(self, code: str, offset: int, length: int, reason: str, expected: str, *notes: str) -> NoReturn:
+    def stop(
+        self, code: str, offset: int, length: int, reason: str, expected: str, *notes: str
+    ) -> NoReturn:
         kept = tuple(note for note in notes if note)
         raise _Stop(Fault(code, offset, length, self.pos, reason, expected, kept))
 
@@ -202,7 +210,9 @@ class Walker:
 
     # ------------------------------------------------------------ headers, payload, CRC
 
-    def _walk_body(self, f: _Frame, end: int, total: int, headers_length: int, prelude_crc: int) -> None:
+    def _walk_body(
+        self, f: _Frame, end: int, total: int, headers_length: int, prelude_crc: int
+    ) -> None:
         data, pos = self.data, f.pos
         frame_end = pos + total
         crc_at = frame_end - 4
@@ -254,10 +264,22 @@ class Walker:
         f.kind = message_kind(f.headers, payload)
         view = self.renderer.payload_view(payload, f.headers.get(":content-type"), f.depth)
         if view.nested is not None:
-            f.add(block_end, payload_length, "payload", f"{payload_length} bytes, {view.summary}", rows="none")
+            f.add(
+                block_end,
+                payload_length,
+                "payload",
+                f"{payload_length} bytes, {view.summary}",
+                rows="none",
+            )
             f.fields.extend(self.walk_frame(block_end, crc_at, 0, f.depth + 1).fields)
         else:
-            f.add(block_end, payload_length, "payload", _payload_summary(view, payload_length), rows="dump")
+            f.add(
+                block_end,
+                payload_length,
+                "payload",
+                _payload_summary(view, payload_length),
+                rows="dump",
+            )
         if frame_end > end:
             f.add(crc_at, end - crc_at, "message_crc (incomplete)", f"{end - crc_at} of 4 bytes")
             truncated("the message_crc")
@@ -285,41 +307,74 @@ class Walker:
             left = block_end - p - 1
             if name_length == 0:
                 f.add(p, 1, f"{h} name_length", "0", "bad")
-                f.stop("header_name_empty", p, 1, f"{h} has an empty name (name length 0)",
-                       "a name length from 1 to 255", note)
+                f.stop(
+                    "header_name_empty",
+                    p,
+                    1,
+                    f"{h} has an empty name (name length 0)",
+                    "a name length from 1 to 255",
+                    note,
+                )
             if name_length > left:
                 f.add(p, 1, f"{h} name_length", str(name_length), "bad")
-                f.stop("header_name_overrun", p, 1,
-                       f"{h}'s name ({name_length} bytes) runs past the header block "
-                       f"({left} bytes left)",
-                       f"a name length of at most {left}", note)
+                f.stop(
+                    "header_name_overrun",
+                    p,
+                    1,
+                    f"{h}'s name ({name_length} bytes) runs past the header block "
+                    f"({left} bytes left)",
+                    f"a name length of at most {left}",
+                    note,
+                )
             f.add(p, 1, f"{h} name_length", str(name_length))
             try:
                 name = data[p + 1 : p + 1 + name_length].decode("utf-8")
             except UnicodeDecodeError as exc:
                 f.add(p + 1, name_length, f"{h} name", "(not UTF-8)", "bad")
-                f.stop("header_name_utf8", p + 1 + exc.start, 1,
-                       f"{h}'s name is not valid UTF-8 (byte {p + 1 + exc.start})",
-                       "a UTF-8 header name", note)
+                f.stop(
+                    "header_name_utf8",
+                    p + 1 + exc.start,
+                    1,
+                    f"{h}'s name is not valid UTF-8 (byte {p + 1 + exc.start})",
+                    "a UTF-8 header name",
+                    note,
+                )
             f.add(p + 1, name_length, f"{h} name", quote(name))
             t = p + 1 + name_length
             if t >= block_end:
-                f.stop("header_type_missing", t, 0,
-                       f"the header block ends after {h}'s name, before its type byte",
-                       f"a type byte ({TYPE_LIST})", note)
+                f.stop(
+                    "header_type_missing",
+                    t,
+                    0,
+                    f"the header block ends after {h}'s name, before its type byte",
+                    f"a type byte ({TYPE_LIST})",
+                    note,
+                )
             code = data[t]
             if code > 9:
                 f.add(t, 1, f"{h} type", f"{code} (0x{code:02x})", "bad")
-                f.stop("header_type_unknown", t, 1,
-                       f"{h} ({quote(name)}) has the unknown type {code} (0x{code:02x})",
-                       f"a type code from 0 to 9 ({TYPE_LIST})", note)
+                f.stop(
+                    "header_type_unknown",
+                    t,
+                    1,
+                    f"{h} ({quote(name)}) has the unknown type {code} (0x{code:02x})",
+                    f"a type code from 0 to 9 ({TYPE_LIST})",
+                    note,
+                )
             htype = HeaderType(code)
             f.add(t, 1, f"{h} type", f"{code} ({htype.name.lower()})")
             p = self._walk_value(f, h, htype, t + 1, block_end, max_value, name)
             index += 1
 
     def _walk_value(
-        self, f: _Frame, h: str, htype: HeaderType, v: int, block_end: int, max_value: int, name: str
+        self,
+        f: _Frame,
+        h: str,
+        htype: HeaderType,
+        v: int,
+        block_end: int,
+        max_value: int,
+        name: str,
     ) -> int:
         """Annotate one header value starting at ``v``; returns the offset after it."""
         data, note, code = self.data, f.crc_note, int(htype)
@@ -330,21 +385,36 @@ class Walker:
             return v
         if code in (6, 7):
             if left < 2:
-                f.stop("header_value_overrun", v, left,
-                       f"the header block ends inside {h}'s 2-byte value length ({left} byte left)",
-                       "a 2-byte value length", note)
-            size = _U16.unpack_from(data, v)[0]
+                f.stop(
+                    "header_value_overrun",
+                    v,
+                    left,
+                    f"the header block ends inside {h}'s 2-byte value length ({left} byte left)",
+                    "a 2-byte value length",
+                    note,
+                )
+            size: int = _U16.unpack_from(data, v)[0]
             if size > max_value:
                 f.add(v, 2, f"{h} value_length", str(size), "bad")
-                f.stop("header_value_limit", v, 2,
-                       f"{h}'s value of {size} bytes exceeds the limit of {max_value}",
-                       f"at most {max_value} bytes (--max-header-value raises the limit)", note)
+                f.stop(
+                    "header_value_limit",
+                    v,
+                    2,
+                    f"{h}'s value of {size} bytes exceeds the limit of {max_value}",
+                    f"at most {max_value} bytes (--max-header-value raises the limit)",
+                    note,
+                )
             if size + 2 > left:
                 f.add(v, 2, f"{h} value_length", str(size), "bad")
-                f.stop("header_value_overrun", v, 2,
-                       f"{h}'s value ({size} bytes) runs past the header block "
-                       f"({left - 2} bytes left)",
-                       f"a value length of at most {left - 2}", note)
+                f.stop(
+                    "header_value_overrun",
+                    v,
+                    2,
+                    f"{h}'s value ({size} bytes) runs past the header block "
+                    f"({left - 2} bytes left)",
+                    f"a value length of at most {left - 2}",
+                    note,
+                )
             f.add(v, 2, f"{h} value_length", str(size))
             raw = data[v + 2 : v + 2 + size]
             value = raw
@@ -353,24 +423,35 @@ class Walker:
                     value = raw.decode("utf-8")
                 except UnicodeDecodeError as exc:
                     f.add(v + 2, size, f"{h} value", "(not UTF-8)", "bad")
-                    f.stop("header_value_utf8", v + 2 + exc.start, 1,
-                           f"{h}'s string value is not valid UTF-8 (byte {v + 2 + exc.start})",
-                           "UTF-8 text", note)
+                    f.stop(
+                        "header_value_utf8",
+                        v + 2 + exc.start,
+                        1,
+                        f"{h}'s string value is not valid UTF-8 (byte {v + 2 + exc.start})",
+                        "UTF-8 text",
+                        note,
+                    )
             f.add(v + 2, size, f"{h} value", value_text(htype, value))
             f.headers.setdefault(name, value)
             return v + 2 + size
         size, fmt = _FIXED[code]
         if size > left:
             f.add(v, left, f"{h} value (incomplete)", f"{left} of {size} bytes", "bad")
-            f.stop("header_value_overrun", v, left,
-                   f"{h}'s {htype.name.lower()} value needs {size} bytes, the header block has "
-                   f"{left} left",
-                   f"{size} value bytes", note)
+            f.stop(
+                "header_value_overrun",
+                v,
+                left,
+                f"{h}'s {htype.name.lower()} value needs {size} bytes, the header block has "
+                f"{left} left",
+                f"{size} value bytes",
+                note,
+            )
         raw = data[v : v + size]
         value = uuid.UUID(bytes=raw) if code == 9 else struct.unpack(fmt, raw)[0]
+        end: int = v + size
         f.add(v, size, f"{h} value", value_text(htype, value))
         f.headers.setdefault(name, value)
-        return v + size
+        return end
 
 
 def _payload_summary(view: PayloadView, size: int) -> str:
