@@ -30,8 +30,8 @@ SAMPLE = HERE / "transcribe-session.eventstream"
 START_MS = 1_704_067_200_000  # 2024-01-01T00:00:00Z
 SAMPLES_PER_CHUNK = 32  # 16-bit mono PCM at 16 kHz: 2 ms, 64 bytes per audio event
 RESULT_ID = "7c1e4a52-9b3d-4f6e-8a20-5d1c3b9e0f47"
-CORRUPT_MESSAGE = 2  # the first TranscriptEvent
-CORRUPT_AT = "Hello"  # its first "H" becomes "J" (one bit: 0x48 -> 0x4a)
+CORRUPT_MESSAGE = 2  # the first TranscriptEvent: its :event-type value ...
+CORRUPT_AT = b"TranscriptEvent"  # ... ends in "u" instead of "t" (one bit: 0x74 -> 0x75)
 
 
 def pcm_chunk(index: int) -> bytes:
@@ -149,12 +149,12 @@ def session() -> List[bytes]:
 
 
 def corrupted(data: bytes) -> bytes:
-    """The sample with one bit flipped inside the first TranscriptEvent's payload."""
+    """The sample with one bit flipped in a header value of the first TranscriptEvent."""
     messages = session()
     start = sum(len(m) for m in messages[:CORRUPT_MESSAGE])
-    at = data.index(CORRUPT_AT.encode(), start)
+    at = data.index(CORRUPT_AT, start) + len(CORRUPT_AT) - 1
     broken = bytearray(data)
-    broken[at] ^= 0x02
+    broken[at] ^= 0x01
     return bytes(broken)
 
 

@@ -258,7 +258,7 @@ def encode_described(described: Described, limits: Limits, verbatim: bool = Fals
         "message_crc": _U32.unpack_from(data, len(data) - 4)[0],
     }
     differences = [
-        f"{field} {stated:#010x} stated, {actual[field]:#010x} encoded"
+        f"{field} 0x{stated:08X} stated, 0x{actual[field]:08X} encoded"
         if field.endswith("crc")
         else f"{field} {stated} stated, {actual[field]} encoded"
         for field, stated in described.stated.items()

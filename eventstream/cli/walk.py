@@ -16,7 +16,7 @@ from typing import Any, Dict, List, NamedTuple, NoReturn, Optional, Tuple
 import eventstream
 from eventstream import HeaderType, Limits
 
-from .render import PayloadView, Renderer, message_kind, quote, value_text
+from .render import PayloadView, Renderer, message_kind, quote, safe_text, value_text
 
 _U32 = struct.Struct(">I")
 _U16 = struct.Struct(">H")
@@ -277,7 +277,7 @@ class Walker:
                 block_end,
                 payload_length,
                 "payload",
-                _payload_summary(view, payload_length),
+                _payload_summary(view, payload),
                 rows="dump",
             )
         if frame_end > end:
@@ -454,12 +454,13 @@ class Walker:
         return end
 
 
-def _payload_summary(view: PayloadView, size: int) -> str:
+def _payload_summary(view: PayloadView, payload: bytes) -> str:
+    size = len(payload)
     if view.kind == "empty":
         return "0 bytes"
     kind = view.summary.split(",")[0]
     text = ""
     if view.kind in ("json", "text"):
-        flat = " ".join(" ".join(view.lines).split())
-        text = ": " + quote(flat if len(flat) <= 40 else flat[:37] + "...")
+        flat = " ".join(safe_text(payload.decode("utf-8", "replace")).split())
+        text = ": " + (flat if len(flat) <= 40 else flat[:37] + "...")
     return f"{size} bytes, {kind}{text}"
