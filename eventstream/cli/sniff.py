@@ -12,7 +12,7 @@ import json
 import re
 import struct
 import zlib
-from typing import Any, NamedTuple, Optional
+from typing import Any, List, NamedTuple, Optional
 
 from .errors import CliError
 from .inputs import decode_base64, decode_hex
@@ -46,25 +46,27 @@ def looks_like_prelude(data: bytes, pos: int = 0) -> bool:
     )
 
 
+_ERROR_KEYS = ("__type", "code", "Code", "error", "type", "message", "Message", "errorMessage")
+
+
+def _error_fields(value: Any, prefix: str = "", depth: int = 0) -> List[str]:
+    """``key: value`` for the error-ish fields of a JSON object, one level of nesting deep."""
+    found: List[str] = []
+    if not isinstance(value, dict) or depth > 1:
+        return found
+    for key, item in value.items():
+        if key in _ERROR_KEYS and isinstance(item, (str, int)) and not isinstance(item, bool):
+            found.append(f"{prefix}{key}: {item}")
+    for key, item in value.items():
+        if isinstance(item, dict):
+            found.extend(_error_fields(item, f"{prefix}{key}.", depth + 1))
+    return found
+
+
 def _json_detail(value: Any) -> str:
-    if isinstance(value, dict):
-        parts = []
-        for key in (
-            "__type",
-            "code",
-            "Code",
-            "error",
-            "type",
-            "message",
-            "Message",
-            "errorMessage",
-        ):
-            if key in value and isinstance(value[key], (str, int)):
-                parts.append(f"{key}: {value[key]}")
-            elif key in value and isinstance(value[key], dict):
-                parts.append(f"{key}: {_excerpt(json.dumps(value[key]), 100)}")
-        if parts:
-            return _excerpt("; ".join(parts))
+    parts = _error_fields(value)
+    if parts:
+        return _excerpt("; ".join(parts))
     return _excerpt(json.dumps(value, ensure_ascii=False))
 
 

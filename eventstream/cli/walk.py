@@ -385,7 +385,7 @@ class Walker:
             return v
         if code in (6, 7):
             if left < 2:
-                f.add(v, left, f"{h} value_length (cut)", f"{left} of 2 bytes", "bad")
+                f.add(v, left, f"{h} value_length", f"{left} of 2 bytes (cut short)", "bad")
                 f.stop(
                     "header_value_overrun",
                     v,
