@@ -21,8 +21,11 @@ SAMPLE_MESSAGES = 8
 
 def vectors_dir() -> Optional[Path]:
     """The conformance vectors: tests/vectors on main, else the shared copy, else None."""
-    candidates = [os.environ.get("EVENTSTREAM_VECTORS", ""), ROOT / "tests" / "vectors",
-                  "/work/shared/vectors"]
+    candidates = [
+        os.environ.get("EVENTSTREAM_VECTORS", ""),
+        ROOT / "tests" / "vectors",
+        "/work/shared/vectors",
+    ]
     for candidate in candidates:
         if candidate and (Path(candidate) / "encoded" / "positive").is_dir():
             return Path(candidate)

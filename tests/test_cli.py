@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import struct
 import zlib
-from pathlib import Path
 
 import pytest
 from cli_support import (
@@ -271,7 +271,9 @@ def test_inspect_truncated_input_says_how_many_bytes_are_missing(capsys, tmp_pat
     result = run(["inspect", str(path)], capsys)
     assert result.status == 1
     assert "FAULT at byte 600 (the end of the input), in message 2" in result.out
-    assert "the input ends inside the payload: 98 of the message's 404 bytes are present" in result.out
+    assert (
+        "the input ends inside the payload: 98 of the message's 404 bytes are present" in result.out
+    )
     assert "expected here: 306 more bytes" in result.out
 
 
@@ -378,11 +380,23 @@ def test_encode_verbatim_keeps_stated_fields_to_build_broken_frames(capsys, tmp_
         ('{"headers": [], "payload": ""', "line 1 column"),
         ("[1]", "expected a JSON object describing a message, got a number"),
         ('{"headers": [], "payload": "***"}', "'payload' is not valid standard base64"),
-        ('{"headers": [{"name": "x", "type": 10, "value": 1}]}', "'type' must be an integer from 0 to 9"),
+        (
+            '{"headers": [{"name": "x", "type": 10, "value": 1}]}',
+            "'type' must be an integer from 0 to 9",
+        ),
         ('{"headers": [{"type": 4, "value": 1}]}', "'name' must be a string"),
-        ('{"headers": [{"name": "x", "type": 2, "value": 300}]}', "outside the BYTE range -128..127"),
-        ('{"headers": [{"name": "x", "type": 0, "value": false}]}', "has the value true, got false"),
-        ('{"headers": [{"name": "x", "type": 4, "value": "1"}]}', "needs an integer value, got a string"),
+        (
+            '{"headers": [{"name": "x", "type": 2, "value": 300}]}',
+            "outside the BYTE range -128..127",
+        ),
+        (
+            '{"headers": [{"name": "x", "type": 0, "value": false}]}',
+            "has the value true, got false",
+        ),
+        (
+            '{"headers": [{"name": "x", "type": 4, "value": "1"}]}',
+            "needs an integer value, got a string",
+        ),
         ('{"headers": [{"name": "x", "type": 7, "value": "/w=="}]}', "these bytes are not UTF-8"),
         ('{"headers": [{"name": "x", "type": 9, "value": "AAAA"}]}', "must be 16 bytes, got 3"),
         ('{"headers": [{"name": "", "type": 0}]}', "header name must be 1 to 255"),
@@ -419,7 +433,7 @@ def test_encode_reads_stdin_and_refuses_a_terminal(capsys, monkeypatch, tmp_path
         def isatty(self):
             return True
 
-    monkeypatch.setattr("sys.stdin", __import__("io").TextIOWrapper(__import__("io").BytesIO(json.dumps(layout).encode())))
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(json.dumps(layout).encode())))
     monkeypatch.setattr("sys.stdout", Terminal())
     from eventstream.cli import main
 
@@ -602,8 +616,10 @@ def test_want_color_respects_no_color_and_dumb_terminals():
 def _garbage(seed: int, size: int) -> bytes:
     import random
 
-    return random.Random(seed).randbytes(size) if hasattr(random.Random, "randbytes") else bytes(
-        random.Random(seed).getrandbits(8) for _ in range(size)
+    return (
+        random.Random(seed).randbytes(size)
+        if hasattr(random.Random, "randbytes")
+        else bytes(random.Random(seed).getrandbits(8) for _ in range(size))
     )
 
 

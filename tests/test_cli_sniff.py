@@ -13,8 +13,7 @@ from eventstream.cli.sniff import find_next_prelude, looks_like_prelude, sniff
 # A Bedrock-style JSON error body: bytes 8-11 are '":{"', so a decoder reports the
 # famous "checksum mismatch ... 0x223A7B22".
 BEDROCK_ERROR = (
-    b'{"Output":{"__type":"com.amazon.coral.service#UnrecognizedClientException"},'
-    b'"Version":"1.0"}'
+    b'{"Output":{"__type":"com.amazon.coral.service#UnrecognizedClientException"},"Version":"1.0"}'
 )
 SSE = b'data: {"type":"content_block_delta","delta":{"text":"Hi"}}\n\nevent: ping\ndata: {}\n\n'
 HTML = (
@@ -31,7 +30,11 @@ HTTP_HEAD = (
 )
 
 CASES = {
-    "json": (BEDROCK_ERROR, "a JSON document", "Output.__type: com.amazon.coral.service#UnrecognizedClientException"),
+    "json": (
+        BEDROCK_ERROR,
+        "a JSON document",
+        "Output.__type: com.amazon.coral.service#UnrecognizedClientException",
+    ),
     "sse": (SSE, "server-sent events (text/event-stream)", 'data: {"type":"content_block_delta"'),
     "html": (HTML, "an HTML page", "502 Bad Gateway"),
     "xml": (XML, "an XML document", "AccessDenied: Access Denied"),
@@ -85,7 +88,10 @@ def test_the_famous_0x223a7b22_is_explained(capsys, tmp_path):
     path = tmp_path / "bedrock-error.json"
     path.write_bytes(BEDROCK_ERROR)
     out = run(["inspect", str(path)], capsys).out
-    assert "what a decoder reports: prelude checksum mismatch: prelude_crc field holds 0x223A7B22" in out
+    assert (
+        "what a decoder reports: prelude checksum mismatch: prelude_crc field holds 0x223A7B22"
+        in out
+    )
     assert "(0x223A7B22 is the text '\":{\"', not a checksum)" in out
     assert "check the HTTP status and content-type" in out
 
@@ -97,7 +103,10 @@ def test_http_head_points_at_the_body(capsys, tmp_path):
     assert "an HTTP response head (HTTP/1.1 200 OK)" in result.err
     out = run(["inspect", str(path)], capsys).out
     start = len(HTTP_HEAD)
-    assert f"an event stream starts at byte {start}: tail -c +{start + 1} FILE | eventstream dump -" in out
+    assert (
+        f"an event stream starts at byte {start}: tail -c +{start + 1} {path} | eventstream dump -"
+        in out
+    )
     assert "(content-type: application/vnd.amazon.eventstream)" in out
 
 
@@ -130,7 +139,10 @@ def test_a_junk_prefix_gets_a_resync_hint(capsys, tmp_path):
     path.write_bytes(b"\x00\x01\x02\xfe\xff" + sample_bytes())
     out = run(["inspect", str(path)], capsys).out
     assert "prelude checksum mismatch" in out
-    assert "note: a plausible message prelude starts at byte 5; to decode from there: " in out
+    assert (
+        "note: a plausible message prelude starts at byte 5; to decode from there: "
+        f"tail -c +6 {path} | eventstream dump -"
+    ) in out
 
 
 def test_sniff_leaves_binary_noise_alone():

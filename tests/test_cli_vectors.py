@@ -78,8 +78,11 @@ def test_positive_vector_every_command(capsys, tmp_path, name, encoded, decoded)
     assert (corpus / "message-000000.eventstream").read_bytes() == data
 
 
-@pytest.mark.parametrize(("name", "encoded", "decoded"), [v for v in POSITIVE if v[2]],
-                         ids=[v[0] for v in POSITIVE if v[2]])
+@pytest.mark.parametrize(
+    ("name", "encoded", "decoded"),
+    [v for v in POSITIVE if v[2]],
+    ids=[v[0] for v in POSITIVE if v[2]],
+)
 def test_encode_reads_the_upstream_json_files(capsys, tmp_path, name, encoded, decoded):
     """Pretty-printed, with CRCs written as signed int32 in some files: still byte-exact."""
     out = tmp_path / "v.bin"
@@ -142,7 +145,7 @@ def test_inspect_names_the_damaged_header_byte_that_the_crc_hides(capsys):
     points at the type byte 0x60 and says the CRC fails too."""
     (path,) = [p for n, p in NEGATIVE if n.endswith("/invalid_header_value_type")]
     out = run(["inspect", str(path)], capsys).out
-    assert 'header 2 type              96 (0x60) <- fault' in out
+    assert "header 2 type              96 (0x60) <- fault" in out
     assert "FAULT at byte 30, in message 0" in out
     assert 'header 2 ("byte") has the unknown type 96 (0x60)' in out
     assert "expected here: a type code from 0 to 9" in out

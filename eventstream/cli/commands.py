@@ -16,7 +16,7 @@ from .frames import Frame, FrameReader
 from .inputs import Source, iter_raw_chunks, read_all
 from .inspector import Inspector
 from .render import Renderer, plural, safe_text
-from .sniff import Sniffed, sniff
+from .sniff import FILE, Sniffed, for_file, sniff
 
 
 class Context(NamedTuple):
@@ -54,8 +54,8 @@ def _report(ctx: Context, name: str, reader: FrameReader, error: DecodeError) ->
     ctx.err.write(f"eventstream: {describe_error(name, reader, error)}\n")
     found = _not_a_stream(reader, error)
     if found is not None:
-        ctx.err.write(f"eventstream: hint: {safe_text(found.hint)}\n")
-    shown = name if name != "<stdin>" else "FILE"
+        ctx.err.write(f"eventstream: hint: {safe_text(for_file(found.hint, name))}\n")
+    shown = for_file(FILE, name)
     ctx.err.write(f"eventstream: for an annotated view of the bytes: eventstream inspect {shown}\n")
 
 
@@ -139,6 +139,7 @@ def run_inspect(args: argparse.Namespace, ctx: Context) -> int:
         full=args.full,
         faults_only=args.faults_only,
         preview=args.preview,
+        name=source.name,
     )
     error = inspector.run()
     return EXIT_OK if error is None else EXIT_INVALID

@@ -11,7 +11,7 @@ from .color import Palette
 from .frames import read_frames
 from .hexdump import ascii_column, hex_bytes, hexdump_rows
 from .render import DEFAULT_PREVIEW, Renderer, plural, safe_text
-from .sniff import Sniffed, find_next_prelude, sniff
+from .sniff import FILE, Sniffed, find_next_prelude, for_file, sniff
 from .walk import Fault, Field, FrameWalk, Walker
 
 ROW = 8  # bytes per row of the annotated view
@@ -31,8 +31,10 @@ class Inspector:
         full: bool = False,
         faults_only: bool = False,
         preview: int = DEFAULT_PREVIEW,
+        name: str = "",
     ) -> None:
         self.data = data
+        self.name = name  # the input's name, for shell commands in hints
         self.out = out
         self.p = palette
         self.limits = limits
@@ -126,10 +128,11 @@ class Inspector:
         if fault.code == "prelude_crc":
             resync = find_next_prelude(self.data, fault.frame_offset)
             if resync is not None:
-                lines.append(
-                    f"  note: a plausible message prelude starts at byte {resync}; to decode from "
-                    f"there: tail -c +{resync + 1} FILE | eventstream dump -"
+                hint = (
+                    f"a plausible message prelude starts at byte {resync}; to decode from "
+                    f"there: tail -c +{resync + 1} {FILE} | eventstream dump -"
                 )
+                lines.append(f"  note: {safe_text(for_file(hint, self.name))}")
         return lines
 
     def sniff_lines(self, found: Sniffed, walk: FrameWalk) -> List[str]:
@@ -139,7 +142,7 @@ class Inspector:
             self.title(walk, p.bad("NOT AN EVENT STREAM")),
             f"  the bytes from offset {start} on are {found.what}, not an event-stream message:",
             f"    {safe_text(found.detail)}",
-            f"  hint: {safe_text(found.hint)}",
+            f"  hint: {safe_text(for_file(found.hint, self.name))}",
         ]
         lines.extend(
             hexdump_rows(self.data, start=start, end=min(len(self.data), start + 64), indent="  ")

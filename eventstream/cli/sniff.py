@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import struct
 import zlib
 from typing import Any, List, NamedTuple, Optional
@@ -18,6 +19,14 @@ from .errors import CliError
 from .inputs import decode_base64, decode_hex
 
 SNIFF_BYTES = 64 * 1024
+FILE = "FILE"  # stands for the input's name in hints; see for_file()
+
+
+def for_file(text: str, name: str) -> str:
+    """``text`` with the FILE placeholder replaced by ``name``, quoted for a shell."""
+    if name in ("", "-", "<stdin>"):
+        return text
+    return text.replace(FILE, shlex.quote(name))
 
 
 class Sniffed(NamedTuple):
@@ -163,7 +172,7 @@ def _sniff_http(data: bytes) -> Optional[Sniffed]:
         if looks_like_prelude(data, head_end):
             hint += (
                 f"; an event stream starts at byte {head_end}: "
-                f"tail -c +{head_end + 1} FILE | eventstream dump -"
+                f"tail -c +{head_end + 1} {FILE} | eventstream dump -"
             )
         else:
             hint += f", which starts at byte {head_end}"
