@@ -223,7 +223,7 @@ def test_inspect_sample_annotates_every_field(capsys):
     result = run(["inspect", str(SAMPLE)], capsys)
     assert result.status == 0
     out = result.out
-    assert "message 0 at byte 0: 251 bytes, signed frame" in out
+    assert "message 0 at byte 0: 251 bytes, signed frame wrapping event AudioEvent" in out
     assert "  00000000  00 00 00 fb              total_length               251" in out
     assert "  00000004  00 00 00 43              headers_length             67" in out
     assert "prelude_crc                0xB513AE0F OK" in out
@@ -261,7 +261,8 @@ def test_inspect_faults_only(capsys, tmp_path):
     path = tmp_path / "broken.eventstream"
     path.write_bytes(corrupted_sample())
     out = run(["inspect", "--faults-only", str(path)], capsys).out
-    assert "message 0 at byte 0: 251 bytes, signed frame\nmessage 1 at byte 251:" in out
+    first = "message 0 at byte 0: 251 bytes, signed frame wrapping event AudioEvent\n"
+    assert first + "message 1 at byte 251:" in out
     assert "total_length               404" in out  # message 2 is annotated
 
 

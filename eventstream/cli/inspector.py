@@ -168,6 +168,8 @@ class Inspector:
             if fault is None and self.faults_only:
                 self.emit(self.title(walk))
             else:
+                if index and not self.faults_only:
+                    self.emit()
                 self.emit(self.title(walk))
                 for field in walk.fields:
                     for line in self.field_lines(field):

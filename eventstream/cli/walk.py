@@ -268,10 +268,13 @@ class Walker:
                 block_end,
                 payload_length,
                 "payload",
-                f"{payload_length} bytes, {view.summary}",
+                f"{payload_length} bytes, an event-stream message (annotated below)",
                 rows="none",
             )
-            f.fields.extend(self.walk_frame(block_end, crc_at, 0, f.depth + 1).fields)
+            inner = self.walk_frame(block_end, crc_at, 0, f.depth + 1)
+            f.fields.extend(inner.fields)
+            if f.kind and inner.kind:
+                f.kind = f"{f.kind} wrapping {inner.kind}"
         else:
             f.add(
                 block_end,
