@@ -16,7 +16,15 @@ from typing import List, Optional, Tuple, Union
 from . import errors as E
 from ._header_cache import DecodeCache, remember_block
 from .limits import Limits
-from .types import HEADER_TYPES, Headers, Message, new_header, new_headers, new_message, uuid_from_bytes
+from .types import (
+    HEADER_TYPES,
+    Headers,
+    Message,
+    new_header,
+    new_headers,
+    new_message,
+    uuid_from_bytes,
+)
 
 NAME = "python"
 
@@ -70,7 +78,9 @@ def _parse_header_block(block: bytes, base: int, frame: int, max_value: int) -> 
             raise _HeaderFault((E.FAULT_HEADER_NAME_EMPTY, base + p, frame, 0, 0))
         t = p + 1 + name_len
         if t > end:
-            raise _HeaderFault((E.FAULT_HEADER_NAME_OVERRUN, base + p, frame, name_len, end - p - 1))
+            raise _HeaderFault(
+                (E.FAULT_HEADER_NAME_OVERRUN, base + p, frame, name_len, end - p - 1)
+            )
         try:
             name = block[p + 1 : t].decode("utf-8")
         except UnicodeDecodeError:
@@ -99,7 +109,9 @@ def _parse_header_block(block: bytes, base: int, frame: int, max_value: int) -> 
                 try:
                     value: object = raw.decode("utf-8")
                 except UnicodeDecodeError:
-                    raise _HeaderFault((E.FAULT_HEADER_VALUE_UTF8, base + v + 2, frame, 0, 0)) from None
+                    raise _HeaderFault(
+                        (E.FAULT_HEADER_VALUE_UTF8, base + v + 2, frame, 0, 0)
+                    ) from None
             else:
                 value = raw
             p = v + 2 + size

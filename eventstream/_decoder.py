@@ -131,7 +131,9 @@ class Decoder:
         self._error = None
         return held
 
-    def iter_file(self, source: BinaryIO, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[Message]:
+    def iter_file(
+        self, source: BinaryIO, chunk_size: int = DEFAULT_CHUNK_SIZE
+    ) -> Iterator[Message]:
         """Decode a binary file-like object to its end, then ``close()``."""
         read = source.read
         while True:
