@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
@@ -19,27 +18,11 @@ MAKE_SAMPLE = ROOT / "samples" / "make_sample.py"
 SAMPLE_MESSAGES = 8
 
 
-def vectors_dir() -> Optional[Path]:
-    """The conformance vectors: tests/vectors on main, else the shared copy, else None."""
-    candidates = [
-        os.environ.get("EVENTSTREAM_VECTORS", ""),
-        ROOT / "tests" / "vectors",
-        "/work/shared/vectors",
-    ]
-    for candidate in candidates:
-        if candidate and (Path(candidate) / "encoded" / "positive").is_dir():
-            return Path(candidate)
-    return None
-
-
-VECTORS = vectors_dir()
-needs_vectors = pytest.mark.skipif(VECTORS is None, reason="conformance vectors not found")
+VECTORS = ROOT / "tests" / "vectors"  # the conformance vectors (see tests/vectors/README.md)
 
 
 def positive_vectors() -> List[Tuple[str, Path, Optional[Path]]]:
     """``(id, encoded file, decoded JSON file or None)`` for every valid vector."""
-    if VECTORS is None:
-        return []
     found = []
     for base, tag in ((VECTORS, "main"), (VECTORS / "smithy-rs", "smithy-rs")):
         for path in sorted((base / "encoded" / "positive").glob("*")):
@@ -49,8 +32,6 @@ def positive_vectors() -> List[Tuple[str, Path, Optional[Path]]]:
 
 
 def negative_vectors() -> List[Tuple[str, Path]]:
-    if VECTORS is None:
-        return []
     found = []
     for base, tag in ((VECTORS, "main"), (VECTORS / "smithy-rs", "smithy-rs")):
         for path in sorted((base / "encoded" / "negative").glob("*")):
@@ -60,7 +41,7 @@ def negative_vectors() -> List[Tuple[str, Path]]:
 
 def expected_negative_text(name: str) -> Optional[str]:
     """The main set's expected error text ("Prelude checksum mismatch", ...)."""
-    if VECTORS is None or not name.startswith("main/"):
+    if not name.startswith("main/"):
         return None
     path = VECTORS / "decoded" / "negative" / name.split("/", 1)[1]
     return path.read_text().strip() if path.exists() else None

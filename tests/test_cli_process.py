@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -21,6 +22,9 @@ import eventstream
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="needs POSIX signals and ptys")
 COMMAND = [sys.executable, "-m", "eventstream"]
+# `python -m` puts the working directory first on sys.path: run outside the checkout so
+# the installed package (with its compiled backend) is the one under test.
+OUTSIDE = tempfile.mkdtemp(prefix="eventstream-cli-")
 
 
 def _env(**extra: str) -> dict:
@@ -32,7 +36,12 @@ def _env(**extra: str) -> dict:
 
 def cli(*args: str, stdin: Optional[bytes] = None, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [*COMMAND, *args], input=stdin, capture_output=True, timeout=60, env=_env(**env)
+        [*COMMAND, *args],
+        input=stdin,
+        capture_output=True,
+        timeout=60,
+        env=_env(**env),
+        cwd=OUTSIDE,
     )
 
 
@@ -131,6 +140,7 @@ def test_dump_prints_messages_from_a_pipe_as_they_arrive():
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=_env(),
+        cwd=OUTSIDE,
     )
     try:
         reader = LineReader(proc.stdout)
@@ -161,6 +171,7 @@ def test_follow_a_growing_file_until_idle(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=_env(),
+        cwd=OUTSIDE,
     )
     try:
         reader = LineReader(proc.stdout)
@@ -187,6 +198,7 @@ def test_follow_stops_cleanly_on_ctrl_c(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=_env(),
+        cwd=OUTSIDE,
     )
     try:
         reader = LineReader(proc.stdout)
@@ -209,7 +221,11 @@ def test_a_closed_pipe_is_not_an_error(tmp_path):
     path = tmp_path / "many.eventstream"
     path.write_bytes(many)
     proc = subprocess.Popen(
-        [*COMMAND, "dump", str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env()
+        [*COMMAND, "dump", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(),
+        cwd=OUTSIDE,
     )
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.readline()
@@ -228,7 +244,11 @@ def test_colour_on_a_terminal_unless_no_color(tmp_path):
         leader, follower = pty.openpty()
         try:
             subprocess.run(
-                [*COMMAND, "dump", str(SAMPLE)], env=_env(**env), stdout=follower, timeout=60
+                [*COMMAND, "dump", str(SAMPLE)],
+                env=_env(**env),
+                stdout=follower,
+                timeout=60,
+                cwd=OUTSIDE,
             )
             os.close(follower)
             chunks = []

@@ -9,15 +9,12 @@ from cli_support import (
     expected_negative_text,
     json_lines,
     masked,
-    needs_vectors,
     negative_vectors,
     positive_vectors,
     run,
 )
 
 import eventstream
-
-pytestmark = needs_vectors
 
 POSITIVE = positive_vectors()
 NEGATIVE = negative_vectors()
