@@ -182,3 +182,31 @@ def test_hexdump_rows_align_and_mark():
     )
     assert rows[1] == " " * 41 + "^^ ^^"  # under bytes 10 and 11 (02 03)
     assert rows[2].startswith("00000010  08 09 0a 0b 0c 0d 0e 0f  10 11 12 13")
+
+
+def test_every_single_flipped_bit_is_located_exactly():
+    """CRC-32 tells a one-bit error's position: inspect names the byte and bit for every one."""
+    from eventstream.cli.walk import Walker
+
+    frame = eventstream.encode(Message({":event-type": "X", "n": 5, "b": b"\x00\x01"}, b"payload!"))
+    for offset in range(12, len(frame)):  # headers, payload and the message_crc field
+        for bit in range(8):
+            data = bytearray(frame)
+            data[offset] ^= 1 << bit
+            walk = Walker(bytes(data)).walk_frame(0, len(data), 0)
+            assert walk.fault is not None
+            notes = [n for n in walk.fault.notes if n.startswith("flipping bit")]
+            assert len(notes) == 1, (offset, bit, walk.fault)
+            assert notes[0].startswith(f"flipping bit {bit} of byte {offset} "), notes
+
+
+def test_inspect_points_at_the_flipped_bit_of_the_corrupted_sample(capsys, tmp_path):
+    from cli_support import corrupted_sample
+
+    path = tmp_path / "broken.eventstream"
+    path.write_bytes(corrupted_sample())
+    out = run(["inspect", str(path)], capsys).out
+    assert (
+        "note: flipping bit 0 of byte 565 (0x75 -> 0x74, 'u' -> 't', in header 1 value) makes "
+        "the message CRC match: most likely that one bit was damaged"
+    ) in out

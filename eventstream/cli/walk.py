@@ -82,6 +82,38 @@ def prelude_repair(data: bytes, pos: int) -> Optional[str]:
     )
 
 
+_POLY = 0xEDB88320  # CRC-32 (IEEE), reflected
+_ZERO_BYTE = []  # _ZERO_BYTE[i]: the CRC register after feeding a zero byte to register i
+for _i in range(256):
+    _v = _i
+    for _ in range(8):
+        _v = (_v >> 1) ^ (_POLY if _v & 1 else 0)
+    _ZERO_BYTE.append(_v)
+MAX_BIT_SEARCH = 256 * 1024  # bytes searched for a single flipped bit
+
+
+def single_bit_errors(syndrome: int, start: int, end: int) -> List[Tuple[int, int]]:
+    """``(offset, bit)`` of each flipped bit in ``[start, end)`` that explains a CRC mismatch.
+
+    ``syndrome`` is the stored CRC xor the CRC of the bytes as received, which end
+    at ``end``.  CRC-32 is linear: a flipped bit ``k`` bits before the end changes the
+    CRC by a value that depends only on ``k``, so walking back from the end finds
+    it.  Stops after two matches (an ambiguous answer is no answer).
+    """
+    found: List[Tuple[int, int]] = []
+    if not syndrome or end - start > MAX_BIT_SEARCH:
+        return found
+    table = _ZERO_BYTE
+    effects = [table[1 << b] for b in range(8)]  # bit b of the last byte
+    for offset in range(end - 1, start - 1, -1):
+        if syndrome in effects:
+            found.append((offset, effects.index(syndrome)))
+            if len(found) > 1:
+                break
+        effects = [(v >> 8) ^ table[v & 0xFF] for v in effects]
+    return found
+
+
 class _Stop(Exception):
     def __init__(self, fault: Fault) -> None:
         super().__init__(fault.reason)
@@ -91,7 +123,8 @@ class _Stop(Exception):
 class _Frame:
     """The state of one frame's walk."""
 
-    def __init__(self, pos: int, depth: int) -> None:
+    def __init__(self, data: bytes, pos: int, depth: int) -> None:
+        self.data = data
         self.pos = pos
         self.depth = depth
         self.fields: List[Field] = []
@@ -99,6 +132,8 @@ class _Frame:
         self.headers: Dict[str, Any] = {}  # first value of each name
         self.kind = ""
         self.crc_note = ""  # set when the message CRC fails too
+        self.crc_bit: Optional[Tuple[int, int]] = None  # a flipped bit explaining the CRC
+        self.payload_at = 0  # where the header block ends
 
     def add(
         self,
@@ -115,7 +150,41 @@ class _Frame:
         self, code: str, offset: int, length: int, reason: str, expected: str, *notes: str
     ) -> NoReturn:
         kept = tuple(note for note in notes if note)
+        if self.crc_bit is not None:
+            kept += (self.bit_note(*self.crc_bit),)
         raise _Stop(Fault(code, offset, length, self.pos, reason, expected, kept))
+
+    def bit_note(self, offset: int, bit: int) -> str:
+        old = self.data[offset]
+        new = old ^ (1 << bit)
+        shown = f"0x{old:02x} -> 0x{new:02x}"
+        if 0x20 <= old < 0x7F and 0x20 <= new < 0x7F:
+            shown += f", {chr(old)!r} -> {chr(new)!r}"
+        where = next(
+            (
+                field.label.strip()
+                for field in reversed(self.fields)
+                if field.length and field.offset <= offset < field.offset + field.length
+            ),
+            "",
+        )
+        if not where:
+            where = "the header block" if offset < self.payload_at else "the payload"
+        if where == "message_crc":
+            where = "the message_crc field itself"
+        return (
+            f"flipping bit {bit} of byte {offset} ({shown}, in {where}) makes the message CRC "
+            "match: most likely that one bit was damaged"
+        )
+
+
+def _flipped_bit(syndrome: int, start: int, crc_at: int) -> Optional[Tuple[int, int]]:
+    """The one bit (in the bytes, or in the stored CRC) that explains a CRC mismatch."""
+    candidates = single_bit_errors(syndrome, start, crc_at)
+    if syndrome and not syndrome & (syndrome - 1):  # one bit of the stored CRC itself
+        k = syndrome.bit_length() - 1
+        candidates.append((crc_at + 3 - k // 8, k % 8))
+    return candidates[0] if len(candidates) == 1 else None
 
 
 class Walker:
@@ -130,7 +199,7 @@ class Walker:
 
     def walk_frame(self, pos: int, end: int, index: int, depth: int = 0) -> FrameWalk:
         """Walk the frame at ``pos``; ``end`` bounds the bytes it may use."""
-        frame = _Frame(pos, depth)
+        frame = _Frame(self.data, pos, depth)
         try:
             self._walk(frame, end)
         except _Stop as stop:
@@ -221,6 +290,8 @@ class Walker:
             stored = _U32.unpack_from(data, crc_at)[0]
             actual = _crc(data[pos + 8 : crc_at], prelude_crc)
             if stored != actual:
+                f.payload_at = pos + 12 + headers_length
+                f.crc_bit = _flipped_bit(stored ^ actual, pos + 12, crc_at)
                 f.crc_note = (
                     f"the message_crc fails too (it holds 0x{stored:08X}, the bytes give "
                     f"0x{actual:08X}), so these bytes were damaged after the message was written; "
