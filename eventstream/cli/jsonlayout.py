@@ -77,7 +77,7 @@ def frame_to_json(frame: Frame) -> Dict[str, Any]:
 
 def dumps(frame: Frame) -> str:
     """One line of JSON for a frame."""
-    return json.dumps(frame_to_json(frame), ensure_ascii=False)
+    return json.dumps(frame_to_json(frame))
 
 
 # ---------------------------------------------------------------- from JSON
