@@ -6,6 +6,7 @@ import base64
 import io
 import json
 import struct
+import sys
 import zlib
 
 import pytest
@@ -482,6 +483,22 @@ def test_stdin_input(capsys, monkeypatch):
     assert result.out == "<stdin>: OK, 8 messages, 2570 bytes\n"
     result = run(["dump", "--json", "-"], capsys, monkeypatch, stdin=sample_bytes())
     assert len(json_lines(result.out)) == 8
+
+
+def test_binary_input_is_not_read_from_a_terminal(capsys, monkeypatch):
+    class TerminalStdin(io.TextIOWrapper):
+        def isatty(self):
+            return True
+
+    for command in ("dump", "inspect", "verify"):
+        monkeypatch.setattr(sys, "stdin", TerminalStdin(io.BytesIO(b"")))
+        result = run([command, "-"], capsys)
+        assert result.status == 2
+        assert "stdin is a terminal: pipe the bytes in, give a FILE" in result.err
+    # text can be pasted
+    text = base64.b64encode(sample_bytes())
+    monkeypatch.setattr(sys, "stdin", TerminalStdin(io.BytesIO(text)))
+    assert run(["verify", "--base64", "-"], capsys).status == 0
 
 
 def test_base64_input_tolerates_whitespace_urlsafe_and_missing_padding(capsys, tmp_path):

@@ -176,7 +176,7 @@ def run_verify(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_encode(args: argparse.Namespace, ctx: Context) -> int:
-    source = Source(args.file)
+    source = Source(args.file, json=True)
     raw = read_all(source)
     try:
         text = raw.decode("utf-8")

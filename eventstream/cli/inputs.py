@@ -25,6 +25,7 @@ class Source(NamedTuple):
 
     path: str  # a file name, or "-" for stdin
     encoding: str = "binary"  # one of ENCODINGS
+    json: bool = False  # JSON text (encode's input), which may be typed in
 
     @property
     def name(self) -> str:
@@ -40,12 +41,29 @@ def _io_error(path: str, exc: OSError) -> CliError:
     return CliError(f"cannot read {shown}: {reason}", EXIT_USAGE)
 
 
-def open_binary(path: str) -> BinaryIO:
-    """The binary stream for ``path`` (stdin for ``-``); errors become CliError."""
+def _is_terminal(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:  # a closed stream
+        return False
+
+
+def open_binary(path: str, *, terminal_ok: bool = True) -> BinaryIO:
+    """The binary stream for ``path`` (stdin for ``-``); errors become CliError.
+
+    With ``terminal_ok`` false, a terminal on stdin is refused: nobody types
+    binary event-stream bytes, and waiting for them looks like a hang.
+    """
     if path == "-":
         stdin = sys.stdin
         if stdin is None:
             raise usage_error("cannot read <stdin>: there is no standard input")
+        if not terminal_ok and _is_terminal(stdin):
+            raise usage_error(
+                "stdin is a terminal: pipe the bytes in, give a FILE, or paste text "
+                "with --base64 or --hex"
+            )
         return stdin.buffer if hasattr(stdin, "buffer") else stdin  # type: ignore[return-value]
     try:
         if os.path.isdir(path):
@@ -89,7 +107,7 @@ def iter_raw_chunks(
             raise usage_error("--follow reads binary input only (not --base64 or --hex)")
         yield read_all(source)
         return
-    stream = open_binary(source.path)
+    stream = open_binary(source.path, terminal_ok=False)
     try:
         read = _reader(stream)
         follow_file = follow and _is_regular_file(stream)
@@ -113,8 +131,8 @@ def iter_raw_chunks(
 
 
 def read_all(source: Source) -> bytes:
-    """The whole input, decoded from base64 or hex when asked."""
-    stream = open_binary(source.path)
+    """The whole input, decoded from base64 or hex when asked (text may be typed in)."""
+    stream = open_binary(source.path, terminal_ok=source.encoding != "binary" or source.json)
     try:
         data = stream.read()
     except OSError as exc:
