@@ -294,8 +294,9 @@ class Walker:
                 f.crc_bit = _flipped_bit(stored ^ actual, pos + 12, crc_at)
                 f.crc_note = (
                     f"the message_crc fails too (it holds 0x{stored:08X}, the bytes give "
-                    f"0x{actual:08X}), so these bytes were damaged after the message was written; "
-                    "a decoder, which checks the CRC first, reports a message checksum mismatch"
+                    f"0x{actual:08X}): the bytes were damaged after the message was written, "
+                    "or its writer computed the CRC wrongly; a decoder, which checks the CRC "
+                    "first, reports a message checksum mismatch"
                 )
 
         def truncated(inside: str) -> NoReturn:
