@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The C core: unit tests (plain, debug, ASan+UBSan), strict-warning compiles with gcc
-# and clang, the build policy (EVENTSTREAM_BUILD_EXT), and the Python suite against an
-# ASan+UBSan build of the extension.  Run by .ci/run with the project's .venv active.
+# and clang, a short libFuzzer run, AArch64 cross builds and tests under qemu, the
+# build policy (EVENTSTREAM_BUILD_EXT), and the Python suite against an ASan+UBSan
+# build of the extension.  Run by .ci/run with the project's .venv active.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -31,6 +32,9 @@ runtime=$(asan_runtime)
 stamp "C unit tests: strict compiles (gcc, clang), -O2, debug, ASan+UBSan"
 make -s -C tests/c clean
 make -s -C tests/c strict test debug asan VECTORS="$root/tests/vectors"
+
+stamp "libFuzzer on the decoder (30 s)"
+make -s -C tests/c fuzz FUZZ_SECONDS=30 VECTORS="$root/tests/vectors" 2>&1 | tail -n 3
 
 stamp "AArch64: cross compiles and the C tests under qemu (the ARMv8 CRC32 path)"
 if ! command -v aarch64-linux-gnu-gcc >/dev/null || ! command -v qemu-aarch64 >/dev/null; then
