@@ -32,6 +32,7 @@ extern "C" {
 /* ------------------------------------------------------------ status codes
  * ES_OK and the faults.  The fault numbers are the FAULT_* numbers of
  * eventstream/errors.py; the comments say what the fault's a/b details hold.
+ * (Not parenthesized: cffi's cdef takes plain integer literals only.)
  */
 #define ES_OK 0
 #define ES_ERR_PRELUDE_CRC -1          /* a = stored CRC, b = computed CRC */

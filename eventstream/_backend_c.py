@@ -312,16 +312,18 @@ def decode_frames(
 def encode_frame(header_block: bytes, payload: Buffer) -> bytes:
     """The wire bytes of one message from its encoded header block and payload.
 
-    The caller has checked that the total length fits in 32 bits.
+    The caller has checked that the total length fits in 32 bits.  One C call
+    computes both CRCs (reading the block and payload in place); the join is
+    the only copy.
     """
-    if type(payload) is bytes and type(header_block) is bytes:
-        r = _frame_crcs(header_block, len(header_block), payload, len(payload))
-        block_len = len(header_block)
-        total = 16 + block_len + len(payload)
-    else:
+    block_len = len(header_block)
+    try:
+        payload_len = len(payload)
+        r = _frame_crcs(header_block, block_len, payload, payload_len)
+    except TypeError:  # not bytes (Message payloads always are): pin the buffers
         with _from_buffer("uint8_t[]", header_block) as b, _from_buffer("uint8_t[]", payload) as p:
             block_len = len(b)
-            total = 16 + block_len + len(p)
-            r = _frame_crcs(b, block_len, p, len(p))
-    prelude = _pack_prelude(total, block_len, r >> 32)
+            payload_len = len(p)
+            r = _frame_crcs(b, block_len, p, payload_len)
+    prelude = _pack_prelude(16 + block_len + payload_len, block_len, r >> 32)
     return b"".join((prelude, header_block, payload, _pack_u32(r & _U32)))

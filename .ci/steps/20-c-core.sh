@@ -44,27 +44,33 @@ if command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/
     make -s -C tests/c arm VECTORS="$root/tests/vectors"
 fi
 
+# Clean copies of the tracked files: an in-place build in the work tree must not leak
+# into these builds.
+copy_tree() { mkdir -p "$1" && git ls-files -z | xargs -0 cp --parents -t "$1"; }
+
 stamp "build policy: auto falls back, require fails, skip builds pure Python"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
-CC=false EVENTSTREAM_BUILD_EXT=auto pip wheel -v --no-build-isolation --no-deps \
-    -w "$work/auto" . >"$work/auto.log" 2>&1 || { cat "$work/auto.log"; exit 1; }
-grep -q "the C extension could not be built" "$work/auto.log" || { echo "auto: no notice" >&2; exit 1; }
-python - "$work"/auto/*.whl <<'PY'
+copy_tree "$work/policy"
+(
+    cd "$work/policy"
+    CC=false EVENTSTREAM_BUILD_EXT=auto pip wheel -v --no-build-isolation --no-deps \
+        -w "$work/auto" . >"$work/auto.log" 2>&1 || { cat "$work/auto.log"; exit 1; }
+    grep -q "the C extension could not be built" "$work/auto.log" || { echo "auto: no notice" >&2; exit 1; }
+    python - "$work"/auto/*.whl <<'PY'
 import sys, zipfile
 names = zipfile.ZipFile(sys.argv[1]).namelist()
 sys.exit("auto: the wheel has a compiled module" if any("_eventstream_c" in n for n in names) else 0)
 PY
-if CC=false EVENTSTREAM_BUILD_EXT=require pip wheel -q --no-build-isolation --no-deps \
-    -w "$work/require" . >"$work/require.log" 2>&1; then
-    echo "EVENTSTREAM_BUILD_EXT=require succeeded without a compiler" >&2; exit 1
-fi
-EVENTSTREAM_BUILD_EXT=skip pip wheel -q --no-build-isolation --no-deps -w "$work/skip" . >/dev/null 2>&1
-ls "$work"/skip/*-py3-none-any.whl >/dev/null
-rm -rf build
+    if CC=false EVENTSTREAM_BUILD_EXT=require pip wheel -q --no-build-isolation --no-deps \
+        -w "$work/require" . >"$work/require.log" 2>&1; then
+        echo "EVENTSTREAM_BUILD_EXT=require succeeded without a compiler" >&2; exit 1
+    fi
+    EVENTSTREAM_BUILD_EXT=skip pip wheel -q --no-build-isolation --no-deps -w "$work/skip" . >/dev/null 2>&1
+    ls "$work"/skip/*-py3-none-any.whl >/dev/null
+)
 
 stamp "extension built with clang, strict warnings, ASan+UBSan"
-mkdir "$work/src"
-git ls-files -z | xargs -0 cp --parents -t "$work/src"
+copy_tree "$work/src"
 (
     cd "$work/src"
     CC=clang LDSHARED="clang -shared" EVENTSTREAM_STRICT_CFLAGS=1 \
