@@ -48,8 +48,9 @@ fi
 # into these builds.
 copy_tree() { mkdir -p "$1" && git ls-files -z | xargs -0 cp --parents -t "$1"; }
 
-stamp "build policy: auto falls back, require fails, skip builds pure Python"
+stamp "build policy: auto falls back, require fails, skip builds pure Python; the sdist builds"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
+python -c 'import setuptools, cffi' 2>/dev/null || pip install -q setuptools cffi
 copy_tree "$work/policy"
 (
     cd "$work/policy"
@@ -67,6 +68,17 @@ PY
     fi
     EVENTSTREAM_BUILD_EXT=skip pip wheel -q --no-build-isolation --no-deps -w "$work/skip" . >/dev/null 2>&1
     ls "$work"/skip/*-py3-none-any.whl >/dev/null
+    # An sdist carries what the extension is built from (MANIFEST.in).
+    python setup.py -q sdist -d "$work/sdist" >/dev/null 2>&1
+    mkdir "$work/unpacked" && tar xzf "$work"/sdist/*.tar.gz -C "$work/unpacked"
+    cd "$work"/unpacked/*/
+    EVENTSTREAM_BUILD_EXT=require pip wheel -q --no-build-isolation --no-deps -w "$work/fromsdist" . \
+        >"$work/sdist.log" 2>&1 || { cat "$work/sdist.log"; exit 1; }
+    python - "$work"/fromsdist/*.whl <<'PY'
+import sys, zipfile
+names = zipfile.ZipFile(sys.argv[1]).namelist()
+sys.exit(0 if any("_eventstream_c" in n for n in names) else "the sdist built no extension")
+PY
 )
 
 stamp "extension built with clang, strict warnings, ASan+UBSan"
