@@ -335,13 +335,22 @@ def test_decoding_in_many_threads_at_once():
 
 
 def _run(code: str, backend: str) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
-    env = dict(os.environ, EVENTSTREAM_BACKEND=backend)
+    """Run ``code`` in a fresh interpreter that imports the same eventstream as this one.
+
+    It runs outside the source tree (whose eventstream/ has no compiled module after
+    a plain ``pip install .``), with the tested package's directory first on the path.
+    """
+    import eventstream
+
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(eventstream.__file__)))
+    path = os.pathsep.join(p for p in (package_parent, os.environ.get("PYTHONPATH")) if p)
+    env = dict(os.environ, EVENTSTREAM_BACKEND=backend, PYTHONPATH=path)
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
         env=env,
         capture_output=True,
         text=True,
-        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        cwd=os.path.dirname(sys.executable),
     )
 
 
