@@ -3,20 +3,33 @@
 Same contract and results as :mod:`eventstream._backend_python` (read its
 docstrings): the same messages, built with the same fast constructors from
 :mod:`eventstream.types`, the same fault tuples, and the same use of the
-header-block cache.  Only the byte crunching differs:
+header-block cache.  Only the byte crunching differs.  A cffi call costs a few
+hundred nanoseconds, as much as building a message, so each path makes as few
+calls and reads as few results as it can:
 
-* ``es_decode_batch`` checks every complete message of the buffer in one call
-  (prelude CRC, lengths, limits, message CRC), walks and validates each new
-  header block (UTF-8 included) into an int64 descriptor array, and marks a block
-  equal to the previous message's so it is neither walked nor looked up again.
-  Python reads each result array with one ``ffi.unpack``.
-* A block found in the cache is not built again; a block missing from it is
-  built from the descriptors and remembered with ``remember_block``.
+* One message from ``bytes`` (``decode()``): ``es_check_frame`` checks the prelude,
+  lengths, limits and message CRC and returns both lengths packed in one integer.
+  The header block is looked up in the cache and walked (``es_walk_headers``, a
+  second call) only when it is not there.
+* Everything else: ``es_decode_batch`` checks every complete message of the buffer
+  in one call, walks each new header block (UTF-8 included) into an int64
+  descriptor array, and marks a block equal to the last non-empty one so it is
+  neither walked nor looked up again.  Python reads the result arrays through a
+  memoryview.  A header fault counts only if the block is not in the cache, as
+  the Python backend never walks a cached block.
+* ``bytes`` go to C as they are; bytearray and memoryview through
+  ``ffi.from_buffer`` (no copy), released before returning so a bytearray can be
+  resized again at once.  Offsets outside the buffer raise ValueError rather than
+  let C read past it.  Limits that C's uint32 fields cannot hold (never needed:
+  the wire caps every length at 32 bits) go to the Python backend.
+* ``encode_frame``: one call computes both CRCs over the block and payload in
+  place; ``b"".join`` makes the only copy.
 
 Threads: cffi releases the GIL during every C call, so result arrays are never
-shared between calls in flight.  Each call takes a scratch set from a pool
-(``list.pop``/``append`` are atomic) and puts it back when done; a pool grows to
-the number of concurrent calls, at a few tens of KiB each.
+shared between calls in flight.  Each batch call takes a scratch set from a pool
+(``list.pop``/``append`` are atomic) and puts it back when done; the pool grows to
+the number of concurrent calls, about 30 KiB each.  The es_limits structs shared
+between threads are only read by C.
 """
 
 from __future__ import annotations
