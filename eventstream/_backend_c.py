@@ -28,7 +28,7 @@ calls and reads as few results as it can:
 Threads: cffi releases the GIL during every C call, so result arrays are never
 shared between calls in flight.  Each batch call takes a scratch set from a pool
 (``list.pop``/``append`` are atomic) and puts it back when done; the pool grows to
-the number of concurrent calls, about 30 KiB each.  The es_limits structs shared
+the number of concurrent calls, about 25 KiB each.  The es_limits structs shared
 between threads are only read by C.
 """
 
