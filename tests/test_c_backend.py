@@ -99,6 +99,14 @@ def test_an_unsupported_path_falls_back_to_the_portable_one():
         assert crc_with(bit, DATA) == zlib.crc32(DATA)
 
 
+def test_the_c_dispatcher_on_every_length_to_1100():
+    # crc32() hands short inputs to zlib; the C dispatcher must be right there too.
+    for start in (0, 5):
+        for length in range(1101):
+            chunk = DATA[start : start + length]
+            assert lib.es_crc32(7, chunk, len(chunk)) == zlib.crc32(chunk, 7), (start, length)
+
+
 @given(st.binary(max_size=3000), st.integers(0, 0xFFFFFFFF))
 def test_the_dispatcher_matches_zlib(data, value):
     assert C.crc32(data, value) == zlib.crc32(data, value)
@@ -335,13 +343,22 @@ def test_decoding_in_many_threads_at_once():
 
 
 def _run(code: str, backend: str) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
-    env = dict(os.environ, EVENTSTREAM_BACKEND=backend)
+    """Run ``code`` in a fresh interpreter that imports the same eventstream as this one.
+
+    It runs outside the source tree (whose eventstream/ has no compiled module after
+    a plain ``pip install .``), with the tested package's directory first on the path.
+    """
+    import eventstream
+
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(eventstream.__file__)))
+    path = os.pathsep.join(p for p in (package_parent, os.environ.get("PYTHONPATH")) if p)
+    env = dict(os.environ, EVENTSTREAM_BACKEND=backend, PYTHONPATH=path)
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
         env=env,
         capture_output=True,
         text=True,
-        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        cwd=os.path.dirname(sys.executable),
     )
 
 
