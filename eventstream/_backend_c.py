@@ -169,7 +169,7 @@ def _walk(block: bytes, base: int, frame: int, max_value: int) -> Union[Headers,
     fault = d + cap * _HEADER_FIELDS
     count = _walk_headers(block, len(block), base, frame, max_value, d, cap, fault)
     if count < 0:
-        return tuple(_unpack(fault, 5))  # type: ignore[return-value]
+        return tuple(_unpack(fault, 5))
     return _build_headers(block, _unpack(d, count * _HEADER_FIELDS), 0, count)
 
 
@@ -199,15 +199,15 @@ def decode_frames(
                     if headers is None:
                         walked = _walk(block, bs, pos, limits[2])
                         if type(walked) is tuple:
-                            return [], pos, walked  # type: ignore[return-value]
-                        headers = walked  # type: ignore[assignment]
+                            return [], pos, walked
+                        headers = walked
                         remember_block(cache, block, headers)
                 return [new_message(headers, buf[ps:pe])], pe + 4, None
             if r == 0:
                 return [], pos, None
             fault = ffi.new("int64_t[]", _FAULT_FIELDS)
             _check_frame(buf, pos, end, lim, fault)
-            return [], pos, tuple(_unpack(fault, 5))  # type: ignore[return-value]
+            return [], pos, tuple(_unpack(fault, 5))
     messages: List[Message] = []
     if end - pos < 12 or max_frames == 0:
         return messages, pos, None
@@ -225,7 +225,7 @@ def decode_frames(
             _pool.append(scratch)
             from . import _backend_python
 
-            return _backend_python.decode_frames(buf, pos, end, limits, cache, max_frames)  # type: ignore[no-any-return]
+            return _backend_python.decode_frames(buf, pos, end, limits, cache, max_frames)
     if type(buf) is bytes:
         src: Any = buf
         view: Any = buf

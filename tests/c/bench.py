@@ -139,7 +139,9 @@ def codec_table() -> List[Tuple[str, str, float, float]]:
                 return sum(len(d.feed(c)) for c in chunks)
 
             assert stream() == 1000
-            rows.append(("stream of 1000, 64 KiB chunks", backend.NAME, 1000 / best_time(stream, 20), 0))
+            rows.append(
+                ("stream of 1000, 64 KiB chunks", backend.NAME, 1000 / best_time(stream, 20), 0)
+            )
         finally:
             _active.restore(previous)
     return rows
