@@ -106,8 +106,9 @@ builder=$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 others=()
 for candidate in /root/.pyenv/versions/3.*/bin/python /usr/bin/python3.*; do
     [ -x "$candidate" ] || continue
-    version=$("$candidate" -c 'import sys; print("%d.%d" % sys.version_info[:2]) if sys.version_info >= (3, 9) else None' 2>/dev/null) || continue
-    [ "$version" = None ] || [ "$version" = "$builder" ] && continue
+    version=$("$candidate" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null) || continue
+    "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 9))' 2>/dev/null || continue
+    [ "$version" = "$builder" ] && continue
     "$candidate" -c 'import venv, ensurepip' 2>/dev/null || continue
     printf '%s\n' "${others[@]-}" | grep -q " $version\$" && continue
     others+=("$candidate $version")
@@ -119,9 +120,13 @@ for entry in "${others[@]-}"; do
     version=${entry##* }
     "$interpreter" -m venv "$work/py$version"
     py="$work/py$version/bin/python"
-    extras=""
-    [ "$version" = 3.9 ] && extras="[test]" && oldest=$py
-    "$py" -m pip install -q "$repaired$extras"
+    "$py" -m pip install -q --upgrade pip
+    if [ "$version" = 3.9 ]; then
+        oldest=$py
+        "$py" -m pip install -q "eventstream[test] @ file://$repaired"
+    else
+        "$py" -m pip install -q "$repaired"
+    fi
     EVENTSTREAM_BACKEND=c run_in_empty "$py" -c "$smoke"
 done
 [ ${#others[@]} -gt 0 ] || echo "  (no other CPython >= 3.9 on this machine)"
@@ -146,7 +151,7 @@ run_in_empty "$py" "$repo/.ci/importtime.py" --limit-ms 20
 
 step "sdist, EVENTSTREAM_BUILD_EXT=skip: pure Python"
 py=$(new_venv sdist-skip)
-EVENTSTREAM_BUILD_EXT=skip "$py" -m pip install -q --no-cache-dir "$sdist[test]"
+EVENTSTREAM_BUILD_EXT=skip "$py" -m pip install -q --no-cache-dir "eventstream[test] @ file://$sdist"
 [ "$(backend_of "$py")" = python ] || fail "EVENTSTREAM_BUILD_EXT=skip still gave the C backend"
 if EVENTSTREAM_BACKEND=c run_in_empty "$py" -c 'import eventstream' 2>/dev/null; then
     fail "EVENTSTREAM_BACKEND=c imported without the extension"
@@ -156,7 +161,7 @@ run_in_empty "$py" -m pytest -q -p no:cacheprovider --no-c-backend "$sdist_tests
 
 step "sdist, CC=false (no working compiler), EVENTSTREAM_BUILD_EXT=auto: falls back to pure Python"
 py=$(new_venv sdist-nocc)
-CC=false EVENTSTREAM_BUILD_EXT=auto "$py" -m pip install -v --no-cache-dir "$sdist[test]" \
+CC=false EVENTSTREAM_BUILD_EXT=auto "$py" -m pip install -v --no-cache-dir "eventstream[test] @ file://$sdist" \
     >"$work/nocc.log" 2>&1 || { tail -40 "$work/nocc.log"; fail "install with CC=false"; }
 grep -q 'the C extension could not be built' "$work/nocc.log" ||
     fail "no fallback notice in the build output"
