@@ -17,18 +17,20 @@
 #define ES_T_CRC
 #define ES_CRC32X(r, v) __crc32d((r), (v))
 #define ES_CRC32B(r, v) __crc32b((r), (v))
+#elif defined(__clang__)
+/* Older Clang declares the arm_acle.h intrinsics only when +crc is on for the whole
+ * file; its builtins work under the target attribute. */
+#define ES_T_CRC __attribute__((target("crc")))
+#define ES_CRC32X(r, v) __builtin_arm_crc32d((r), (v))
+#define ES_CRC32B(r, v) __builtin_arm_crc32b((r), (v))
 #else
 #include <arm_acle.h>
-#if defined(__clang__)
-#define ES_T_CRC __attribute__((target("crc")))
-#else
 #define ES_T_CRC __attribute__((target("+crc")))
-#endif
 #define ES_CRC32X(r, v) __crc32d((r), (v))
 #define ES_CRC32B(r, v) __crc32b((r), (v))
-#if defined(__linux__)
-#include <sys/auxv.h>
 #endif
+#if defined(__linux__) && !defined(_MSC_VER)
+#include <sys/auxv.h>
 #endif
 
 ES_T_CRC uint32_t es_crc32_reg_armv8(uint32_t reg, const uint8_t *p, size_t n) {

@@ -58,7 +58,6 @@ _SHIFT = lib.ES_BATCH_SHIFT
 _MASK = lib.ES_BATCH_MASK
 _DONE = lib.ES_BATCH_DONE
 _FULL = lib.ES_BATCH_FULL
-_NO_ROOM = lib.ES_ERR_NO_ROOM
 
 # Messages and header descriptors one call can report; more means another call.
 _FRAME_CAP = 128
@@ -185,7 +184,7 @@ def decode_frames(
     if max_frames == 1 and type(buf) is bytes:
         # One message from bytes (decode()): a single es_check_frame call, no scratch.
         lim = _DEFAULT_LIM if limits is DEFAULT_LIMITS else _limits_struct(limits)
-        if lim is not None:
+        if lim is not None and pos >= 0 and end <= len(buf):
             r = _check_frame(buf, pos, end, lim, _NULL)
             if r > _U32:
                 bs = pos + 12
@@ -211,6 +210,14 @@ def decode_frames(
     messages: List[Message] = []
     if end - pos < 12 or max_frames == 0:
         return messages, pos, None
+    view: Any = buf
+    if type(buf) is not bytes:
+        view = memoryview(buf)
+        if view.format != "B" or view.ndim != 1:
+            view = view.cast("B")
+    if pos < 0 or end > len(view):
+        # C reads buf[pos:end] unchecked, so it must lie inside the buffer.
+        raise ValueError(f"buf[{pos}:{end}] is outside a buffer of {len(view)} bytes")
     try:
         scratch = _pool.pop()
     except IndexError:
@@ -226,14 +233,11 @@ def decode_frames(
             from . import _backend_python
 
             return _backend_python.decode_frames(buf, pos, end, limits, cache, max_frames)
-    if type(buf) is bytes:
-        src: Any = buf
-        view: Any = buf
-        pinned = None
-    else:
-        view = memoryview(buf)
-        if view.format != "B" or view.ndim != 1:
-            view = view.cast("B")
+    # bytes go to C as they are; other buffers through a pinned, zero-copy pointer
+    # (released below, so a bytearray can be resized again as soon as we return).
+    src: Any = buf
+    pinned = None
+    if view is not buf:
         src = pinned = _from_buffer("uint8_t[]", view)
     ints = scratch.ints
     batch = scratch.batch

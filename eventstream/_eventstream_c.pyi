@@ -1,6 +1,5 @@
-# Type stub for the compiled cffi module (built from csrc/ by csrc/build_ffi.py).
-# cffi's FFI and lib objects are dynamic: attribute access is checked at build time by the
-# C compiler, not by mypy.
+# Typing stub of the compiled cffi module (csrc/build_ffi.py): ``lib`` holds the
+# functions and constants of the cdef region of csrc/eventstream.h.
 from typing import Any
 
 ffi: Any
