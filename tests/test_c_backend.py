@@ -26,9 +26,8 @@ from eventstream.limits import DEFAULT_LIMITS, Limits
 from eventstream.types import Header, HeaderType, Message
 
 try:
-    from eventstream._eventstream_c import ffi, lib
-
     from eventstream import _backend_c as C
+    from eventstream._eventstream_c import ffi, lib
 except ImportError as exc:  # a test error, unless --no-c-backend deselects these tests
     IMPORT_ERROR: ImportError | None = exc
     C = ffi = lib = None  # type: ignore[assignment]
