@@ -341,7 +341,9 @@ def _run(code: str, backend: str) -> subprocess.CompletedProcess:  # type: ignor
         env=env,
         capture_output=True,
         text=True,
-        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        # Where this process imported eventstream from (site-packages, or a source tree with an
+        # in-place build), so the child imports the same copy and not the repository's sources.
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(P.__file__))),
     )
 
 
