@@ -120,7 +120,6 @@ for entry in "${others[@]-}"; do
     version=${entry##* }
     "$interpreter" -m venv "$work/py$version"
     py="$work/py$version/bin/python"
-    "$py" -m pip install -q --upgrade pip
     if [ "$version" = 3.9 ]; then
         oldest=$py
         "$py" -m pip install -q "eventstream[test] @ file://$repaired"
