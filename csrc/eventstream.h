@@ -15,7 +15,9 @@
  *
  * The region between the cffi markers below is also the cdef of the Python
  * binding (csrc/build_ffi.py extracts it), so it holds only what cffi's
- * parser accepts: integer #defines, typedef-free prototypes, fixed-width types.
+ * parser accepts: plain integer #defines, fully declared structs, prototypes
+ * with fixed-width types.  Offsets and lengths are size_t; results that Python
+ * reads in bulk are int64_t arrays.
  */
 #ifndef EVENTSTREAM_H
 #define EVENTSTREAM_H
@@ -32,6 +34,7 @@ extern "C" {
 /* ------------------------------------------------------------ status codes
  * ES_OK and the faults.  The fault numbers are the FAULT_* numbers of
  * eventstream/errors.py; the comments say what the fault's a/b details hold.
+ * (Not parenthesized: cffi's cdef takes plain integer literals only.)
  */
 #define ES_OK 0
 #define ES_ERR_PRELUDE_CRC -1          /* a = stored CRC, b = computed CRC */
@@ -92,7 +95,7 @@ int es_utf8_valid(const uint8_t *data, size_t len);
  *   [2] payload end (the message CRC follows; the next message starts 4 bytes later),
  *   [3] header info: n >= 0 descriptors were written for this frame (they follow
  *       those of the previous frames of the call); ES_HEADERS_SAME: the block's bytes
- *       equal the previous frame's of this call, so it was not walked again;
+ *       equal those of the last non-empty block of this call, so it was not walked again;
  *       ES_HEADERS_NOT_WALKED: the caller walks it (no descriptor array, or no room).
  * Header descriptor, ES_HEADER_FIELDS slots per header, offsets relative to the
  * start of the header block:

@@ -244,7 +244,7 @@ def decode_frames(
     append = messages.append
     cache_get = cache.get
     max_value = limits[2]
-    headers = _EMPTY_HEADERS
+    last = _EMPTY_HEADERS
     try:
         while True:
             r = _decode_batch(src, pos, end, max_frames, batch)
@@ -254,26 +254,28 @@ def decode_frames(
                 vals = ints[: n * _FRAME_FIELDS].tolist()
                 it = iter(vals)
                 for bs, ps, pe, info in zip(it, it, it, it):
-                    if info != _SAME:
-                        if bs == ps:
-                            headers = _EMPTY_HEADERS
+                    if bs == ps:
+                        headers = _EMPTY_HEADERS
+                    elif info == _SAME:  # the bytes of the last non-empty block
+                        headers = last
+                    else:
+                        block = buf[bs:ps] if src is buf else bytes(view[bs:ps])
+                        cached = cache_get(block)
+                        if cached is not None:
+                            headers = cached
+                        elif info >= 0:
+                            descs = ints[di : di + info * _HEADER_FIELDS].tolist()
+                            headers = _build_headers(block, descs, 0, info)
+                            remember_block(cache, block, headers)
                         else:
-                            block = buf[bs:ps] if src is buf else bytes(view[bs:ps])
-                            cached = cache_get(block)
-                            if cached is not None:
-                                headers = cached
-                            elif info >= 0:
-                                descs = ints[di : di + info * _HEADER_FIELDS].tolist()
-                                headers = _build_headers(block, descs, 0, info)
-                                remember_block(cache, block, headers)
-                            else:
-                                walked = _walk(block, bs, bs - 12, max_value)
-                                if type(walked) is tuple:
-                                    return messages, bs - 12, walked  # type: ignore[return-value]
-                                headers = walked  # type: ignore[assignment]
-                                remember_block(cache, block, headers)
-                            if info > 0:
-                                di += info * _HEADER_FIELDS
+                            walked = _walk(block, bs, bs - 12, max_value)
+                            if type(walked) is tuple:
+                                return messages, bs - 12, walked  # type: ignore[return-value]
+                            headers = walked  # type: ignore[assignment]
+                            remember_block(cache, block, headers)
+                        if info > 0:
+                            di += info * _HEADER_FIELDS
+                        last = headers
                     append(new_message(headers, buf[ps:pe] if src is buf else bytes(view[ps:pe])))
                 pos = pe + 4
                 if max_frames > 0:
@@ -310,16 +312,18 @@ def decode_frames(
 def encode_frame(header_block: bytes, payload: Buffer) -> bytes:
     """The wire bytes of one message from its encoded header block and payload.
 
-    The caller has checked that the total length fits in 32 bits.
+    The caller has checked that the total length fits in 32 bits.  One C call
+    computes both CRCs (reading the block and payload in place); the join is
+    the only copy.
     """
-    if type(payload) is bytes and type(header_block) is bytes:
-        r = _frame_crcs(header_block, len(header_block), payload, len(payload))
-        block_len = len(header_block)
-        total = 16 + block_len + len(payload)
-    else:
+    block_len = len(header_block)
+    try:
+        payload_len = len(payload)
+        r = _frame_crcs(header_block, block_len, payload, payload_len)
+    except TypeError:  # not bytes (Message payloads always are): pin the buffers
         with _from_buffer("uint8_t[]", header_block) as b, _from_buffer("uint8_t[]", payload) as p:
             block_len = len(b)
-            total = 16 + block_len + len(p)
-            r = _frame_crcs(b, block_len, p, len(p))
-    prelude = _pack_prelude(total, block_len, r >> 32)
+            payload_len = len(p)
+            r = _frame_crcs(b, block_len, p, payload_len)
+    prelude = _pack_prelude(16 + block_len + payload_len, block_len, r >> 32)
     return b"".join((prelude, header_block, payload, _pack_u32(r & _U32)))

@@ -335,15 +335,22 @@ def test_decoding_in_many_threads_at_once():
 
 
 def _run(code: str, backend: str) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
-    env = dict(os.environ, EVENTSTREAM_BACKEND=backend)
+    """Run ``code`` in a fresh interpreter that imports the same eventstream as this one.
+
+    It runs outside the source tree (whose eventstream/ has no compiled module after
+    a plain ``pip install .``), with the tested package's directory first on the path.
+    """
+    import eventstream
+
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(eventstream.__file__)))
+    path = os.pathsep.join(p for p in (package_parent, os.environ.get("PYTHONPATH")) if p)
+    env = dict(os.environ, EVENTSTREAM_BACKEND=backend, PYTHONPATH=path)
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
         env=env,
         capture_output=True,
         text=True,
-        # Where this process imported eventstream from (site-packages, or a source tree with an
-        # in-place build), so the child imports the same copy and not the repository's sources.
-        cwd=os.path.dirname(os.path.dirname(os.path.abspath(P.__file__))),
+        cwd=os.path.dirname(sys.executable),
     )
 
 
@@ -425,3 +432,13 @@ def test_positions_outside_the_buffer_are_refused_not_read():
                 C.decode_frames(data, 0, len(buf) + 1, DEFAULT_LIMITS, {}, max_frames)
             with pytest.raises((ValueError, OverflowError)):
                 C.decode_frames(data, -1, len(buf), DEFAULT_LIMITS, {}, max_frames)
+
+
+def test_a_repeated_block_after_a_message_without_headers():
+    # The C side marks the third block "same as the last non-empty one"; the empty
+    # block between them must not be what gets repeated.
+    a = Message([Header("0", HeaderType.BYTE, 0)], b"")
+    empty = Message([], b"")
+    for batch in ([a, empty, a], [a, empty, empty, a, a, empty], [empty, a, empty, a]):
+        buf = _stream(batch)
+        assert _both(buf) == (batch, len(buf), None)

@@ -79,6 +79,26 @@ def test_valid_streams(batch, max_frames):
         assert _backend_c.encode_frame(encode_header_block(m.headers), m.payload) == one
 
 
+@st.composite
+def repeating_streams(draw: st.DrawFn) -> List[Message]:
+    """Messages drawn from a small pool (with a header-less one), so header blocks
+    repeat, directly or with other blocks in between."""
+    pool = draw(st.lists(messages, min_size=1, max_size=3))
+    pool.append(Message([], draw(st.binary(max_size=8))))
+    return draw(st.lists(st.sampled_from(pool), min_size=1, max_size=10))
+
+
+@EXAMPLES
+@given(repeating_streams(), st.integers(-1, 4), st.data())
+def test_streams_with_repeated_header_blocks(batch, max_frames, data):
+    buf = b"".join(wire(m) for m in batch)
+    got, pos, fault = decode_both(buf, max_frames=max_frames)
+    if max_frames == -1:
+        assert (got, pos, fault) == (batch, len(buf), None)
+    chunks = data.draw(chunkings(buf))
+    assert _feed_all("c", chunks) == _feed_all("python", chunks) == (batch, None)
+
+
 @EXAMPLES
 @given(st.binary(max_size=400), st.integers(-1, 3))
 def test_arbitrary_bytes(blob, max_frames):
