@@ -2,12 +2,14 @@
 
 The CI steps install their tools with the pins the project declares, so a developer running
 ``pip install -e '.[dev]'`` and CI get the same ruff and mypy.  Usage:
-``python .ci/dev_requirement.py ruff mypy``.
+``python .ci/dev_requirement.py ruff mypy`` prints them; with ``--install`` first, the running
+interpreter's pip installs them (no shell quoting, so the same command works on Windows).
 """
 
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -25,6 +27,9 @@ def dev_requirements(pyproject: Path) -> list[str]:
 
 
 def main(names: list[str]) -> int:
+    install = bool(names) and names[0] == "--install"
+    if install:
+        names = names[1:]
     pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
     wanted = {name.lower() for name in names}
     found = []
@@ -35,6 +40,8 @@ def main(names: list[str]) -> int:
             wanted.discard(name)
     if wanted:
         raise SystemExit(f"not in the dev extra: {', '.join(sorted(wanted))}")
+    if install:
+        return subprocess.call([sys.executable, "-m", "pip", "install", *found])
     print("\n".join(found))
     return 0
 
