@@ -187,7 +187,7 @@ def iter_messages(
     decoder = Decoder(limits)
     if hasattr(source, "read"):
         return decoder.iter_file(source, chunk_size)  # type: ignore[arg-type]
-    return decoder.iter_chunks(source)  # type: ignore[arg-type]
+    return decoder.iter_chunks(source)
 
 
 def aiter_messages(
