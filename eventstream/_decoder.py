@@ -107,7 +107,12 @@ class Decoder:
     def _fail(self, error: errors.DecodeError, messages: List[Message]) -> None:
         error.messages = messages
         self._error = error
-        raise error
+        try:
+            raise error
+        finally:
+            # The traceback holds this frame: without this, frame -> error -> traceback
+            # -> frame is a cycle that keeps the caller's chunk alive until a gc pass.
+            del error
 
     def close(self) -> None:
         """Declare the end of the stream.
