@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import struct
 import zlib
-from typing import List, Optional, Tuple, Union
+from typing import Any, List, Optional, Tuple, Union
 
 from . import errors as E
+from . import types as _types
 from ._header_cache import DecodeCache, remember_block
 from .limits import Limits
 from .types import (
@@ -22,7 +23,6 @@ from .types import (
     Headers,
     Message,
     new_headers,
-    uuid_from_bytes,
 )
 
 NAME = "python"
@@ -106,6 +106,16 @@ _UNPACK_BY_CODE = (None, None, _unpack_i8, _unpack_i16, _unpack_i32, _unpack_i64
                    _unpack_i64, None)  # fmt: skip
 _STRING, _BYTES, _UUID = HEADER_TYPES[7], HEADER_TYPES[6], HEADER_TYPES[9]
 _new = tuple.__new__
+_object_new = object.__new__
+_object_setattr = object.__setattr__
+_int_from_bytes = int.from_bytes
+_uuid_parts: Any = None  # (uuid.UUID, SafeUUID.unknown), once a UUID header is seen
+
+
+def _load_uuid_parts() -> Any:
+    global _uuid_parts
+    _uuid_parts = _types._load_uuid_parts()
+    return _uuid_parts
 
 
 def _parse_header_block(block: bytes, base: int, frame: int, max_value: int) -> Headers:
@@ -125,14 +135,14 @@ def _parse_header_block(block: bytes, base: int, frame: int, max_value: int) -> 
             # name length 0, name past the block, or no type byte
             if t >= end or t == p + 1:
                 raise IndexError
-            name = block[p + 1 : t].decode("utf-8")
+            name = block[p + 1 : t].decode()  # UTF-8, strict
             code = block[t]
             if code == 7:
                 v = t + 3
                 p = v + (block[t + 1] << 8 | block[t + 2])
                 if p > end or p - v > max_value:
                     raise IndexError
-                append(_new(Header, (name, _STRING, block[v:p].decode("utf-8"))))
+                append(_new(Header, (name, _STRING, block[v:p].decode())))
             elif code <= 1:
                 append(_new(Header, (name, HEADER_TYPES[code], code == 0)))
                 p = t + 1
@@ -142,16 +152,23 @@ def _parse_header_block(block: bytes, base: int, frame: int, max_value: int) -> 
                 if p > end or p - v > max_value:
                     raise IndexError
                 append(_new(Header, (name, _BYTES, block[v:p])))
+            elif code == 9:
+                v = t + 1
+                p = t + 17
+                if p > end:
+                    raise IndexError
+                # uuid.UUID(bytes=...) without its argument checks (see types.uuid_from_bytes)
+                uuid_cls, unknown = _uuid_parts or _load_uuid_parts()
+                u = _object_new(uuid_cls)
+                _object_setattr(u, "int", _int_from_bytes(block[v:p], "big"))
+                _object_setattr(u, "is_safe", unknown)
+                append(_new(Header, (name, _UUID, u)))
             elif code <= 9:
                 v = t + 1
                 p = v + _SIZE_BY_CODE[code]
                 if p > end:
                     raise IndexError
-                if code == 9:
-                    value: object = uuid_from_bytes(block[v:p])
-                else:
-                    value = _UNPACK_BY_CODE[code](block, v)[0]  # type: ignore[misc]
-                append(_new(Header, (name, HEADER_TYPES[code], value)))
+                append(_new(Header, (name, HEADER_TYPES[code], _UNPACK_BY_CODE[code](block, v)[0])))  # type: ignore[misc]
             else:
                 raise IndexError
     except (IndexError, UnicodeDecodeError):

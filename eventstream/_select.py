@@ -31,9 +31,7 @@ def select() -> Tuple[ModuleType, Optional[str]]:
     """The backend to use, and why the C backend is not used (``None`` if it is)."""
     choice = os.environ.get("EVENTSTREAM_BACKEND", "").strip().lower() or "auto"
     if choice not in CHOICES:
-        raise ImportError(
-            f"EVENTSTREAM_BACKEND={choice!r} is not one of {', '.join(CHOICES)}"
-        )
+        raise ImportError(f"EVENTSTREAM_BACKEND={choice!r} is not one of {', '.join(CHOICES)}")
     if choice == "python":
         return load("python"), "EVENTSTREAM_BACKEND=python"
     if choice == "c":

@@ -184,7 +184,9 @@ def _check_value(name: str, htype: HeaderType, value: object) -> HeaderValue:
         return _check_int(name, htype, value)
     if htype is HeaderType.BYTES:
         if not isinstance(value, (bytes, bytearray, memoryview)):
-            raise InvalidHeaderError(f"header {name!r}: BYTES needs bytes, got {type(value).__name__}")
+            raise InvalidHeaderError(
+                f"header {name!r}: BYTES needs bytes, got {type(value).__name__}"
+            )
         data = bytes(value)
         if len(data) > DEFAULT_MAX_HEADER_VALUE:
             raise ValueTooLongError(
@@ -194,7 +196,9 @@ def _check_value(name: str, htype: HeaderType, value: object) -> HeaderValue:
         return data
     if htype is HeaderType.STRING:
         if not isinstance(value, str):
-            raise InvalidHeaderError(f"header {name!r}: STRING needs str, got {type(value).__name__}")
+            raise InvalidHeaderError(
+                f"header {name!r}: STRING needs str, got {type(value).__name__}"
+            )
         size = _utf8_length(value, f"header {name!r} value")
         if size > DEFAULT_MAX_HEADER_VALUE:
             raise ValueTooLongError(
@@ -206,7 +210,9 @@ def _check_value(name: str, htype: HeaderType, value: object) -> HeaderValue:
     if isinstance(value, (bytes, bytearray)) and len(value) == 16:
         return _uuid_class()(bytes=bytes(value))  # type: ignore[no-any-return]
     if not _is_instance_of_loaded(value, "uuid", "UUID"):
-        raise InvalidHeaderError(f"header {name!r}: UUID needs uuid.UUID, got {type(value).__name__}")
+        raise InvalidHeaderError(
+            f"header {name!r}: UUID needs uuid.UUID, got {type(value).__name__}"
+        )
     return value  # type: ignore[return-value]
 
 
@@ -377,7 +383,9 @@ def make_headers(headers: HeadersInput) -> Headers:
     if type(headers) is Headers:
         return headers
     if isinstance(headers, Mapping):
-        return tuple.__new__(Headers, [Header.infer(name, value) for name, value in headers.items()])
+        return tuple.__new__(
+            Headers, [Header.infer(name, value) for name, value in headers.items()]
+        )
     result = []
     for item in headers:
         if type(item) is Header:
@@ -420,7 +428,9 @@ class Message(_MessageFields):
     def __new__(cls, headers: HeadersInput = None, payload: Any = b"") -> Message:
         if type(payload) is not bytes:
             if not isinstance(payload, (bytes, bytearray, memoryview)):
-                raise InvalidHeaderError(f"payload must be bytes-like, got {type(payload).__name__}")
+                raise InvalidHeaderError(
+                    f"payload must be bytes-like, got {type(payload).__name__}"
+                )
             payload = bytes(payload)
         if len(payload) > MAX_WIRE_PAYLOAD:
             raise PayloadTooLargeError(
