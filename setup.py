@@ -1,5 +1,68 @@
-"""Build script: only what pyproject.toml cannot declare (the C extension comes here)."""
+"""Build script: only what pyproject.toml cannot declare, i.e. the C extension.
+
+``EVENTSTREAM_BUILD_EXT`` chooses what happens to ``eventstream._eventstream_c``:
+
+* ``auto`` (default): build it; if that fails (no compiler, ...), install the
+  pure-Python package anyway and say so loudly in the build output.
+* ``require``: a failed build fails the install.  ``CIBUILDWHEEL=1`` implies it.
+* ``skip``: do not build it (pure-Python install).
+
+The extension itself is described in csrc/build_ffi.py (cffi, out-of-line API mode).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
 
 from setuptools import setup
+from setuptools.command.build_ext import build_ext
 
-setup()
+MODES = ("auto", "require", "skip")
+mode = os.environ.get("EVENTSTREAM_BUILD_EXT", "").strip().lower() or "auto"
+if mode not in MODES:
+    sys.exit(f"EVENTSTREAM_BUILD_EXT={mode!r} is not one of {', '.join(MODES)}")
+if mode == "auto" and os.environ.get("CIBUILDWHEEL") == "1":
+    mode = "require"  # a wheel without its extension must never be published
+
+
+def banner(text: str) -> None:
+    line = "*" * 76
+    print(f"\n{line}\n{text}\n{line}\n", file=sys.stderr, flush=True)
+
+
+class OptionalBuildExt(build_ext):
+    """build_ext that, in ``auto`` mode, turns a failed compile into a notice."""
+
+    def run(self) -> None:
+        try:
+            super().run()
+        except Exception as exc:  # compiler missing, headers missing, ...
+            self._failed(exc)
+
+    def build_extension(self, ext) -> None:  # type: ignore[no-untyped-def]
+        try:
+            super().build_extension(ext)
+        except Exception as exc:
+            self._failed(exc)
+        else:
+            banner(f"eventstream: built the C extension {ext.name}")
+
+    def _failed(self, exc: Exception) -> None:
+        if mode == "require":
+            raise exc
+        banner(
+            "eventstream: WARNING: the C extension could not be built "
+            f"({type(exc).__name__}: {exc}).\n"
+            "Installing the pure-Python backend only (slower, same results).\n"
+            "Set EVENTSTREAM_BUILD_EXT=require to make this an error."
+        )
+
+
+options = {}
+if mode == "skip":
+    banner("eventstream: EVENTSTREAM_BUILD_EXT=skip, pure-Python install")
+else:
+    options["cffi_modules"] = ["csrc/build_ffi.py:ffibuilder"]
+
+setup(cmdclass={"build_ext": OptionalBuildExt}, **options)

@@ -233,7 +233,7 @@ class Header(_HeaderFields):
 
     __slots__ = ()
 
-    def __new__(cls, name: str, type: int, value: Any = None) -> Header:  # noqa: A002
+    def __new__(cls, name: str, type: int, value: Any = None) -> Header:
         name = _check_name(name)
         if type not in _TYPE_CODES:
             raise InvalidHeaderError(f"header {name!r}: unknown header type {type!r}")

@@ -1,11 +1,11 @@
-"""The ``eventstream`` command line tool (placeholder until the CLI lands)."""
+"""The ``eventstream`` command line tool: dump, inspect, verify, encode and split event streams.
+
+``main(argv)`` runs it and returns the exit status; ``python -m eventstream``
+and the ``eventstream`` console script both call it.
+"""
 
 from __future__ import annotations
 
-import sys
-from typing import List, Optional
+from .main import main
 
-
-def main(argv: Optional[List[str]] = None) -> int:
-    print("eventstream: the command line tool is not built yet", file=sys.stderr)
-    return 2
+__all__ = ["main"]

@@ -1,0 +1,247 @@
+/* es_decode.c - frame validation and the header-block walk. */
+#include "es_internal.h"
+
+#include <string.h>
+
+static int64_t s_fault(int64_t *fault, int code, size_t offset, size_t frame, int64_t a, int64_t b) {
+    if (fault == NULL) {
+        return code;
+    }
+    fault[0] = code;
+    fault[1] = (int64_t)offset;
+    fault[2] = (int64_t)frame;
+    fault[3] = a;
+    fault[4] = b;
+    return code;
+}
+
+/* Value sizes of the fixed-width types, by type code (bools have none). */
+static const uint8_t s_fixed_size[10] = {0, 0, 1, 2, 4, 8, 0, 0, 8, 16};
+
+int64_t es_walk_headers(
+    const uint8_t *block,
+    size_t len,
+    size_t base,
+    size_t frame_off,
+    uint32_t max_header_value,
+    int64_t *headers,
+    size_t cap,
+    int64_t *fault) {
+    size_t p = 0;
+    size_t count = 0;
+    while (p < len) {
+        size_t name_len = block[p];
+        size_t t, v, left, size;
+        unsigned code;
+        int64_t *d;
+        if (name_len == 0) {
+            return s_fault(fault, ES_ERR_HEADER_NAME_EMPTY, base + p, frame_off, 0, 0);
+        }
+        if (name_len > len - p - 1) {
+            return s_fault(
+                fault, ES_ERR_HEADER_NAME_OVERRUN, base + p, frame_off, (int64_t)name_len,
+                (int64_t)(len - p - 1));
+        }
+        t = p + 1 + name_len;
+        if (!es_utf8_valid(block + p + 1, name_len)) {
+            return s_fault(fault, ES_ERR_HEADER_NAME_UTF8, base + p + 1, frame_off, 0, 0);
+        }
+        if (t >= len) {
+            return s_fault(fault, ES_ERR_HEADER_TYPE_MISSING, base + t, frame_off, 0, 0);
+        }
+        code = block[t];
+        v = t + 1;
+        if (code > 9) {
+            return s_fault(fault, ES_ERR_HEADER_TYPE_UNKNOWN, base + t, frame_off, (int64_t)code, 0);
+        }
+        ES_REQUIRE(count < cap, ES_ERR_NO_ROOM);
+        d = headers + count * ES_HEADER_FIELDS;
+        d[0] = (int64_t)(p + 1);
+        d[1] = (int64_t)t;
+        d[2] = (int64_t)code;
+        d[3] = 0;
+        d[4] = 0;
+        left = len - v;
+        if (code <= 1) {
+            p = v;
+        } else if (code == 6 || code == 7) {
+            if (left < 2) {
+                return s_fault(fault, ES_ERR_HEADER_VALUE_OVERRUN, base + v, frame_off, 2, (int64_t)left);
+            }
+            size = es_load_be16(block + v);
+            if (size > max_header_value) {
+                return s_fault(
+                    fault, ES_ERR_HEADER_VALUE_LIMIT, base + v, frame_off, (int64_t)size,
+                    (int64_t)max_header_value);
+            }
+            if (size + 2 > left) {
+                return s_fault(
+                    fault, ES_ERR_HEADER_VALUE_OVERRUN, base + v, frame_off, (int64_t)(size + 2),
+                    (int64_t)left);
+            }
+            if (code == 7 && !es_utf8_valid(block + v + 2, size)) {
+                return s_fault(fault, ES_ERR_HEADER_VALUE_UTF8, base + v + 2, frame_off, 0, 0);
+            }
+            d[3] = (int64_t)(v + 2);
+            d[4] = (int64_t)(v + 2 + size);
+            p = v + 2 + size;
+        } else {
+            size = s_fixed_size[code];
+            if (size > left) {
+                return s_fault(
+                    fault, ES_ERR_HEADER_VALUE_OVERRUN, base + v, frame_off, (int64_t)size, (int64_t)left);
+            }
+            switch (code) {
+                case 2:
+                    d[3] = (int8_t)block[v];
+                    break;
+                case 3:
+                    d[3] = (int16_t)es_load_be16(block + v);
+                    break;
+                case 4:
+                    d[3] = (int32_t)es_load_be32(block + v);
+                    break;
+                case 9:
+                    d[3] = (int64_t)v;
+                    d[4] = (int64_t)(v + 16);
+                    break;
+                default: /* 5, 8 */
+                    d[3] = (int64_t)es_load_be64(block + v);
+                    break;
+            }
+            p = v + size;
+        }
+        count++;
+    }
+    return (int64_t)count;
+}
+
+/*
+ * One message at buf[pos:end]: ES_OK with *total and *headers_len when it is complete
+ * and both CRCs match, 1 when it is incomplete (the prelude checks passed if 12 bytes
+ * are there), or a fault (recorded unless fault is NULL).
+ */
+static int s_check_frame(
+    const uint8_t *buf,
+    size_t pos,
+    size_t end,
+    const es_limits *limits,
+    int64_t *fault,
+    size_t *total_out,
+    size_t *headers_len_out) {
+    const uint8_t *m = buf + pos;
+    uint32_t total, headers_len, prelude_crc, actual, stored;
+    size_t payload_len;
+    if (pos > end || end - pos < ES_PRELUDE_LEN) {
+        return 1;
+    }
+    total = es_load_be32(m);
+    headers_len = es_load_be32(m + 4);
+    prelude_crc = es_load_be32(m + 8);
+    actual = es_crc32(0, m, 8);
+    if (actual != prelude_crc) {
+        return (int)s_fault(fault, ES_ERR_PRELUDE_CRC, pos + 8, pos, prelude_crc, actual);
+    }
+    if (total < ES_MIN_FRAME_LEN) {
+        return (int)s_fault(fault, ES_ERR_MESSAGE_TOO_SHORT, pos, pos, total, 0);
+    }
+    if (headers_len > total - ES_MIN_FRAME_LEN) {
+        return (int)s_fault(fault, ES_ERR_HEADERS_LENGTH, pos + 4, pos, headers_len, total);
+    }
+    if (headers_len > limits->max_header_block) {
+        return (int)s_fault(fault, ES_ERR_HEADERS_LIMIT, pos + 4, pos, headers_len, limits->max_header_block);
+    }
+    payload_len = (size_t)total - ES_MIN_FRAME_LEN - headers_len;
+    if (payload_len > limits->max_payload) {
+        return (int)s_fault(fault, ES_ERR_PAYLOAD_LIMIT, pos, pos, (int64_t)payload_len, limits->max_payload);
+    }
+    if (end - pos < total) {
+        return 1;
+    }
+    stored = es_load_be32(m + total - 4);
+    actual = es_crc32(prelude_crc, m + 8, (size_t)total - 12);
+    if (actual != stored) {
+        return (int)s_fault(fault, ES_ERR_MESSAGE_CRC, pos + total - 4, pos, stored, actual);
+    }
+    *total_out = total;
+    *headers_len_out = headers_len;
+    return ES_OK;
+}
+
+uint64_t es_check_frame(const uint8_t *buf, size_t pos, size_t end, const es_limits *limits, int64_t *fault) {
+    size_t total = 0, headers_len = 0;
+    int st = s_check_frame(buf, pos, end, limits, fault, &total, &headers_len);
+    if (st == 1) {
+        return 0;
+    }
+    if (st < 0) {
+        return (uint64_t)-st;
+    }
+    return ((uint64_t)total << 32) | (uint64_t)headers_len;
+}
+
+#define ES_PACK(frames, stop) ((int64_t)(frames) << ES_BATCH_SHIFT | (int64_t)(stop))
+
+int64_t es_decode_batch(const uint8_t *buf, size_t pos, size_t end, int64_t max_frames, es_batch *batch) {
+    int64_t *fault = batch->fault;
+    size_t n = 0;
+    size_t used = 0; /* header descriptors written */
+    const uint8_t *prev_block = NULL;
+    size_t prev_len = 0;
+    for (;;) {
+        size_t total = 0, headers_len = 0, block_at;
+        int64_t info, *rec;
+        int st;
+        if (max_frames >= 0 && (int64_t)n >= max_frames) {
+            return ES_PACK(n, ES_BATCH_DONE);
+        }
+        if (n == batch->frame_cap) {
+            return ES_PACK(n, ES_BATCH_FULL);
+        }
+        st = s_check_frame(buf, pos, end, &batch->limits, fault, &total, &headers_len);
+        if (st == 1) {
+            return ES_PACK(n, ES_BATCH_DONE);
+        }
+        if (st < 0) {
+            fault[5] = fault[6] = fault[7] = -1;
+            return ES_PACK(n, -st);
+        }
+        block_at = pos + ES_PRELUDE_LEN;
+        if (headers_len == 0) {
+            info = 0;
+        } else if (
+            prev_block != NULL && prev_len == headers_len && memcmp(prev_block, buf + block_at, headers_len) == 0) {
+            info = ES_HEADERS_SAME;
+        } else if (batch->header_cap == 0) {
+            info = ES_HEADERS_NOT_WALKED;
+        } else {
+            info = es_walk_headers(
+                buf + block_at, headers_len, block_at, pos, batch->limits.max_header_value,
+                batch->headers + used * ES_HEADER_FIELDS, batch->header_cap - used, fault);
+            if (info == ES_ERR_NO_ROOM) {
+                if (used > 0) {
+                    return ES_PACK(n, ES_BATCH_FULL); /* again, with the whole array free */
+                }
+                info = ES_HEADERS_NOT_WALKED;
+            } else if (info < 0) {
+                fault[5] = (int64_t)block_at;
+                fault[6] = (int64_t)(block_at + headers_len);
+                fault[7] = (int64_t)(pos + total - 4);
+                return ES_PACK(n, -info);
+            } else {
+                used += (size_t)info;
+            }
+        }
+        rec = batch->frames + n * ES_FRAME_FIELDS;
+        rec[0] = (int64_t)block_at;
+        rec[1] = (int64_t)(block_at + headers_len);
+        rec[2] = (int64_t)(pos + total - 4);
+        rec[3] = info;
+        if (headers_len != 0) {
+            prev_block = buf + block_at;
+            prev_len = headers_len;
+        }
+        n++;
+        pos += total;
+    }
+}

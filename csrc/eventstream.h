@@ -1,0 +1,230 @@
+/*
+ * eventstream.h - the C core of the eventstream codec (AWS event-stream,
+ * application/vnd.amazon.eventstream).
+ *
+ * Plain C99.  No allocation, no global mutable state apart from the CRC32
+ * dispatcher's cached CPU probe (a benign race: every thread computes and
+ * stores the same value).  Every function is reentrant; nothing keeps a
+ * pointer after it returns.  All memory (input, output, descriptor arrays) is
+ * the caller's.
+ *
+ * Wire format (big endian):
+ *   u32 total_length | u32 headers_length | u32 prelude_crc (CRC of bytes 0-7)
+ *   header block (headers_length bytes) | payload | u32 message_crc
+ *   header = u8 name_len, name (UTF-8), u8 type, value
+ *
+ * The region between the cffi markers below is also the cdef of the Python
+ * binding (csrc/build_ffi.py extracts it), so it holds only what cffi's
+ * parser accepts: plain integer #defines, fully declared structs, prototypes
+ * with fixed-width types.  Offsets and lengths are size_t; results that Python
+ * reads in bulk are int64_t arrays.
+ */
+#ifndef EVENTSTREAM_H
+#define EVENTSTREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* cffi:begin */
+
+/* ------------------------------------------------------------ status codes
+ * ES_OK and the faults.  The fault numbers are the FAULT_* numbers of
+ * eventstream/errors.py; the comments say what the fault's a/b details hold.
+ * (Not parenthesized: cffi's cdef takes plain integer literals only.)
+ */
+#define ES_OK 0
+#define ES_ERR_PRELUDE_CRC -1          /* a = stored CRC, b = computed CRC */
+#define ES_ERR_MESSAGE_TOO_SHORT -2    /* a = total_length */
+#define ES_ERR_HEADERS_LENGTH -3       /* a = headers_length, b = total_length */
+#define ES_ERR_HEADERS_LIMIT -4        /* a = headers_length, b = limit */
+#define ES_ERR_PAYLOAD_LIMIT -5        /* a = payload length, b = limit */
+#define ES_ERR_MESSAGE_CRC -6          /* a = stored CRC, b = computed CRC */
+#define ES_ERR_HEADER_NAME_EMPTY -7
+#define ES_ERR_HEADER_NAME_OVERRUN -8  /* a = name length, b = bytes left after the length byte */
+#define ES_ERR_HEADER_NAME_UTF8 -9
+#define ES_ERR_HEADER_TYPE_MISSING -10
+#define ES_ERR_HEADER_TYPE_UNKNOWN -11 /* a = type byte */
+#define ES_ERR_HEADER_VALUE_OVERRUN -12 /* a = bytes the value needs, b = bytes left */
+#define ES_ERR_HEADER_VALUE_LIMIT -13  /* a = value length, b = limit */
+#define ES_ERR_HEADER_VALUE_UTF8 -14
+#define ES_ERR_TRUNCATED -15           /* reported by the Python layer only */
+#define ES_ERR_TRAILING -16            /* reported by the Python layer only */
+/* Usage errors (never a fault of the input bytes). */
+#define ES_ERR_NO_ROOM -64             /* an output array or buffer is too small */
+#define ES_ERR_TOO_LARGE -65           /* a message would exceed 4 GiB - 1 */
+
+/* ------------------------------------------------------------ CRC32
+ * CRC-32/ISO-HDLC as zlib.crc32: es_crc32(crc32(a), b, len(b)) == crc32(a + b),
+ * starting from 0.  Pure functions.
+ */
+#define ES_CRC32_PORTABLE 1        /* slice-by-8 tables, any CPU */
+#define ES_CRC32_PCLMUL 2          /* x86-64 PCLMULQDQ, 4 x 128-bit folding */
+#define ES_CRC32_VPCLMUL_AVX2 4    /* x86-64 VPCLMULQDQ on 256-bit registers */
+#define ES_CRC32_VPCLMUL_AVX512 8  /* x86-64 VPCLMULQDQ + AVX-512F on 512-bit registers */
+#define ES_CRC32_ARMV8 16          /* AArch64 CRC32 instructions */
+
+/* The CRC with the fastest path this CPU supports (probed once, then cached). */
+uint32_t es_crc32(uint32_t crc, const uint8_t *data, size_t len);
+/* The portable table implementation, whatever the CPU. */
+uint32_t es_crc32_portable(uint32_t crc, const uint8_t *data, size_t len);
+/* The CRC computed with one path (an ES_CRC32_* value).  A path that was
+ * not compiled in or that this CPU lacks falls back to the portable one, so
+ * callers check es_crc32_paths() first. */
+uint32_t es_crc32_with(int path, uint32_t crc, const uint8_t *data, size_t len);
+/* Bitmask of the ES_CRC32_* paths compiled in and supported by this CPU. */
+int es_crc32_paths(void);
+/* The path es_crc32() uses for large inputs (the highest bit of es_crc32_paths()). */
+int es_crc32_active_path(void);
+
+/* ------------------------------------------------------------ UTF-8
+ * 1 if data[0:len] is valid UTF-8 exactly as Python's strict "utf-8" codec
+ * decides (no overlongs, no surrogates U+D800-DFFF, nothing above U+10FFFF,
+ * no truncated sequence), else 0.
+ */
+int es_utf8_valid(const uint8_t *data, size_t len);
+
+/* ------------------------------------------------------------ decoding
+ * Record layouts, in int64_t slots (so Python reads a whole array at once).
+ *
+ * Frame record, ES_FRAME_FIELDS slots per decoded message:
+ *   [0] header block start, [1] payload start (= header block end),
+ *   [2] payload end (the message CRC follows; the next message starts 4 bytes later),
+ *   [3] header info: n >= 0 descriptors were written for this frame (they follow
+ *       those of the previous frames of the call); ES_HEADERS_SAME: the block's bytes
+ *       equal those of the last non-empty block of this call, so it was not walked again;
+ *       ES_HEADERS_NOT_WALKED: the caller walks it (no descriptor array, or no room).
+ * Header descriptor, ES_HEADER_FIELDS slots per header, offsets relative to the
+ * start of the header block:
+ *   [0] name start, [1] name end, [2] type (0-9),
+ *   [3], [4]: types 2-5 and 8: the signed value and 0; types 6, 7 and 9: the value's
+ *   start and end; types 0 and 1: 0 and 0.
+ * Fault record, ES_FAULT_FIELDS slots:
+ *   [0] code (ES_ERR_*), [1] offset of the faulty field, [2] offset of the message,
+ *   [3] a, [4] b (see the codes), and for header faults (the message was complete and
+ *   its CRCs right) [5] header block start, [6] payload start, [7] payload end; else -1.
+ */
+#define ES_FRAME_FIELDS 4
+#define ES_HEADER_FIELDS 5
+#define ES_FAULT_FIELDS 8
+#define ES_HEADERS_SAME -1
+#define ES_HEADERS_NOT_WALKED -2
+
+/* es_decode_batch return value: (frames << ES_BATCH_SHIFT) | stop, where stop is
+ * ES_BATCH_DONE (input ends or the next message is incomplete, or max_frames were
+ * decoded), ES_BATCH_FULL (an output array filled up: call again from the new
+ * position) or -code for a fault (1 to 14; the fault record is filled). */
+#define ES_BATCH_SHIFT 6
+#define ES_BATCH_MASK 63
+#define ES_BATCH_DONE 0
+#define ES_BATCH_FULL 32
+
+/* Decode limits: the longest payload, header block, and string or bytes header value. */
+typedef struct es_limits {
+    uint32_t max_payload;
+    uint32_t max_header_block;
+    uint32_t max_header_value;
+} es_limits;
+
+/*
+ * Check the one message at buf[pos:end] up to (not including) its header walk: prelude
+ * CRC, total_length >= 16, headers_length <= total_length - 16, the two length limits
+ * (all as soon as 12 bytes are there), then, once the message is complete, its CRC.
+ * Returns (total_length << 32) | headers_length when the message is complete and
+ * valid so far (never below 2^36, since total_length >= 16); 0 when it is incomplete;
+ * or -code (1 to 6) for a fault, whose record fault[0:5] is filled unless fault is NULL.
+ * The caller walks the header block (es_walk_headers) if it needs to.
+ */
+uint64_t es_check_frame(const uint8_t *buf, size_t pos, size_t end, const es_limits *limits, int64_t *fault);
+
+/* What es_decode_batch reads (limits, where to write) and fills (the arrays).
+ * Set once and reused: a call only writes the arrays.  One es_batch per call in
+ * flight (threads must not share one). */
+typedef struct es_batch {
+    es_limits limits;
+    uint32_t frame_cap;        /* frame records that fit in frames */
+    uint32_t header_cap;       /* descriptors that fit in headers; 0: walk no block */
+    int64_t *frames;           /* frame_cap * ES_FRAME_FIELDS */
+    int64_t *headers;          /* header_cap * ES_HEADER_FIELDS (may be NULL if header_cap is 0) */
+    int64_t *fault;            /* ES_FAULT_FIELDS */
+} es_batch;
+
+/*
+ * Decode the complete messages in buf[pos:end], with the checks and their order of
+ * the Python backend: prelude CRC, total_length >= 16, headers_length <=
+ * total_length - 16, header block limit, payload limit (all as soon as 12 bytes are
+ * there), then wait for the whole message, then the message CRC, then the header
+ * walk (in the order of es_walk_headers).  max_frames < 0: no bound.
+ *
+ * The decoded messages are the ones before the stop; the next one starts 4 bytes
+ * after the last payload end (or at pos if none was decoded).  A block the
+ * descriptors have no room left for ends the call (ES_BATCH_FULL) unless it is the
+ * call's first, which is then left to the caller (ES_HEADERS_NOT_WALKED).
+ */
+int64_t es_decode_batch(const uint8_t *buf, size_t pos, size_t end, int64_t max_frames, es_batch *batch);
+
+/*
+ * Walk (validate and describe) the header block block[0:len] of the message at
+ * offset frame_off; block[0] is at offset base in the caller's stream, which only
+ * the fault offsets use.  Checks per header, in order: name length 0; name past the
+ * block; name UTF-8; type byte missing; type > 9; value (or its u16 length) past the
+ * block; string/bytes length > max_header_value; value past the block; string UTF-8.
+ * Returns the number of headers (descriptors written), a fault code (fault record
+ * [0:5] filled), or ES_ERR_NO_ROOM if more than cap headers (len / 3 always suffices).
+ */
+int64_t es_walk_headers(
+    const uint8_t *block,
+    size_t len,
+    size_t base,
+    size_t frame_off,
+    uint32_t max_header_value,
+    int64_t *headers,
+    size_t cap,
+    int64_t *fault);
+
+/* ------------------------------------------------------------ encoding
+ * Both CRCs of the message made of header block and payload (whose total length
+ * the caller has checked fits in 32 bits): (prelude_crc << 32) | message_crc.
+ */
+uint64_t es_frame_crcs(const uint8_t *block, size_t block_len, const uint8_t *payload, size_t payload_len);
+
+/*
+ * Write the whole message (prelude, prelude CRC, block, payload, message CRC) to
+ * out[0:cap].  Returns the length written, ES_ERR_NO_ROOM or ES_ERR_TOO_LARGE.
+ * out must not overlap the inputs.
+ */
+int64_t es_encode_frame(
+    uint8_t *out,
+    size_t cap,
+    const uint8_t *block,
+    size_t block_len,
+    const uint8_t *payload,
+    size_t payload_len);
+
+/*
+ * Append one header to out[0:cap]: name (1-255 bytes, not checked for UTF-8), type
+ * 0-9, and the value: ivalue for types 2-5 and 8 (range-checked), value[0:value_len]
+ * for 6 and 7 (at most 65535 bytes) and 9 (exactly 16 bytes).  Returns the length
+ * written, ES_ERR_NO_ROOM, or ES_ERR_TOO_LARGE for a name, value or type out of range.
+ * For C tests and fuzzers; the Python package encodes header blocks in Python.
+ */
+int64_t es_encode_header(
+    uint8_t *out,
+    size_t cap,
+    const uint8_t *name,
+    size_t name_len,
+    int type,
+    int64_t ivalue,
+    const uint8_t *value,
+    size_t value_len);
+
+/* cffi:end */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EVENTSTREAM_H */

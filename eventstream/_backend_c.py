@@ -1,0 +1,329 @@
+"""The C backend: framing, validation and CRC in the compiled core (csrc/, via cffi).
+
+Same contract and results as :mod:`eventstream._backend_python` (read its
+docstrings): the same messages, built with the same fast constructors from
+:mod:`eventstream.types`, the same fault tuples, and the same use of the
+header-block cache.  Only the byte crunching differs:
+
+* ``es_decode_batch`` checks every complete message of the buffer in one call
+  (prelude CRC, lengths, limits, message CRC), walks and validates each new
+  header block (UTF-8 included) into an int64 descriptor array, and marks a block
+  equal to the previous message's so it is neither walked nor looked up again.
+  Python reads each result array with one ``ffi.unpack``.
+* A block found in the cache is not built again; a block missing from it is
+  built from the descriptors and remembered with ``remember_block``.
+
+Threads: cffi releases the GIL during every C call, so result arrays are never
+shared between calls in flight.  Each call takes a scratch set from a pool
+(``list.pop``/``append`` are atomic) and puts it back when done; a pool grows to
+the number of concurrent calls, at a few tens of KiB each.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any, Dict, List, Tuple, Union
+
+from . import errors as E
+from ._eventstream_c import ffi, lib
+from ._header_cache import DecodeCache, remember_block
+from ._version import __version__
+from .limits import DEFAULT_LIMITS, Limits
+from .types import (
+    HEADER_TYPES,
+    Headers,
+    Message,
+    new_header,
+    new_headers,
+    new_message,
+    uuid_from_bytes,
+)
+
+NAME = "c"
+
+_built_for = ffi.string(lib.es_module_version()).decode("ascii")
+if _built_for != __version__:
+    raise ImportError(
+        f"eventstream._eventstream_c was built for eventstream {_built_for}, "
+        f"but this is eventstream {__version__}: rebuild it (pip install .)"
+    )
+
+Buffer = Union[bytes, bytearray, memoryview]
+
+_FRAME_FIELDS = lib.ES_FRAME_FIELDS
+_HEADER_FIELDS = lib.ES_HEADER_FIELDS
+_FAULT_FIELDS = lib.ES_FAULT_FIELDS
+_SAME = lib.ES_HEADERS_SAME
+_SHIFT = lib.ES_BATCH_SHIFT
+_MASK = lib.ES_BATCH_MASK
+_DONE = lib.ES_BATCH_DONE
+_FULL = lib.ES_BATCH_FULL
+
+# Messages and header descriptors one call can report; more means another call.
+_FRAME_CAP = 128
+_HEADER_CAP = 512
+_HEADERS_AT = _FRAME_CAP * _FRAME_FIELDS  # offsets in the scratch array
+_FAULT_AT = _HEADERS_AT + _HEADER_CAP * _HEADER_FIELDS
+
+_crc32 = lib.es_crc32
+_frame_crcs = lib.es_frame_crcs
+_decode_batch = lib.es_decode_batch
+_check_frame = lib.es_check_frame
+_walk_headers = lib.es_walk_headers
+_unpack = ffi.unpack
+_from_buffer = ffi.from_buffer
+_release = ffi.release
+_NULL = ffi.NULL
+
+_pack_prelude = struct.Struct(">III").pack
+_pack_u32 = struct.Struct(">I").pack
+
+_EMPTY_HEADERS = new_headers([])
+_U32 = 0xFFFFFFFF
+
+
+class _Scratch:
+    """One call's ``es_batch`` and its arrays (frames, header descriptors, fault).
+
+    ``ints`` is a memoryview of the arrays as int64: reading it costs a fraction
+    of a cdata item read or an ``ffi.unpack``.
+    """
+
+    __slots__ = ("batch", "ints", "keep", "limits")
+
+    def __init__(self) -> None:
+        self.keep = ffi.new("int64_t[]", _HEADERS_AT + _HEADER_CAP * _HEADER_FIELDS + _FAULT_FIELDS)
+        self.ints = memoryview(ffi.buffer(self.keep)).cast("q")
+        batch = self.batch = ffi.new("es_batch *")
+        batch.frame_cap = _FRAME_CAP
+        batch.header_cap = _HEADER_CAP
+        batch.frames = self.keep
+        batch.headers = self.keep + _HEADERS_AT
+        batch.fault = self.keep + _FAULT_AT
+        self.limits: Any = None
+
+    def set_limits(self, limits: Limits) -> None:
+        lim = self.batch.limits
+        lim.max_payload, lim.max_header_block, lim.max_header_value = limits
+        self.limits = limits
+
+
+# es_limits structs by Limits value (read-only once built, so threads share them).
+_limit_structs: Dict[Any, Any] = {}
+
+
+def _limits_struct(limits: Limits) -> Any:
+    """The es_limits for ``limits``; None if C cannot hold them (OverflowError etc.)."""
+    try:
+        lim = _limit_structs.get(limits)
+        if lim is None:
+            lim = ffi.new("es_limits *")
+            lim.max_payload, lim.max_header_block, lim.max_header_value = limits
+            if len(_limit_structs) >= 64:
+                _limit_structs.clear()
+            _limit_structs[limits] = lim
+        return lim
+    except (OverflowError, TypeError, ValueError):
+        return None
+
+
+_DEFAULT_LIM = _limits_struct(DEFAULT_LIMITS)
+
+
+_pool: List[_Scratch] = []
+
+
+def crc32(data: Buffer, value: int = 0) -> int:
+    """CRC32 (IEEE, as zlib) of ``data``, continuing from ``value``."""
+    if type(data) is bytes:
+        return _crc32(value & _U32, data, len(data))  # type: ignore[no-any-return]
+    with _from_buffer("uint8_t[]", data) as p:
+        return _crc32(value & _U32, p, len(p))  # type: ignore[no-any-return]
+
+
+def _build_headers(block: bytes, d: List[int], i: int, count: int) -> Headers:
+    """Headers from ``count`` descriptors at ``d[i:]`` (offsets into ``block``)."""
+    headers = []
+    for _ in range(count):
+        ns, ne, code, v1, v2 = d[i : i + 5]
+        i += 5
+        if code <= 1:
+            value: Any = code == 0
+        elif code == 7:
+            value = block[v1:v2].decode("utf-8")
+        elif code == 6:
+            value = block[v1:v2]
+        elif code == 9:
+            value = uuid_from_bytes(block[v1:v2])
+        else:
+            value = v1
+        headers.append(new_header(block[ns:ne].decode("utf-8"), HEADER_TYPES[code], value))
+    return new_headers(headers)
+
+
+def _walk(block: bytes, base: int, frame: int, max_value: int) -> Union[Headers, E.Fault]:
+    """Walk one header block in its own call (no room for it in a batch)."""
+    cap = len(block) // 3 + 1
+    d = ffi.new("int64_t[]", cap * _HEADER_FIELDS + _FAULT_FIELDS)
+    fault = d + cap * _HEADER_FIELDS
+    count = _walk_headers(block, len(block), base, frame, max_value, d, cap, fault)
+    if count < 0:
+        return tuple(_unpack(fault, 5))
+    return _build_headers(block, _unpack(d, count * _HEADER_FIELDS), 0, count)
+
+
+def decode_frames(
+    buf: Buffer,
+    pos: int,
+    end: int,
+    limits: Limits,
+    cache: DecodeCache,
+    max_frames: int = -1,
+) -> Tuple[List[Message], int, E.Fault | None]:
+    """Decode the complete messages in ``buf[pos:end]``; see ``_backend_python.decode_frames``."""
+    if max_frames == 1 and type(buf) is bytes:
+        # One message from bytes (decode()): a single es_check_frame call, no scratch.
+        lim = _DEFAULT_LIM if limits is DEFAULT_LIMITS else _limits_struct(limits)
+        if lim is not None and pos >= 0 and end <= len(buf):
+            r = _check_frame(buf, pos, end, lim, _NULL)
+            if r > _U32:
+                bs = pos + 12
+                ps = bs + (r & _U32)
+                pe = pos + (r >> 32) - 4
+                if ps == bs:
+                    headers = _EMPTY_HEADERS
+                else:
+                    block = buf[bs:ps]
+                    headers = cache.get(block)  # type: ignore[assignment]
+                    if headers is None:
+                        walked = _walk(block, bs, pos, limits[2])
+                        if type(walked) is tuple:
+                            return [], pos, walked
+                        headers = walked
+                        remember_block(cache, block, headers)
+                return [new_message(headers, buf[ps:pe])], pe + 4, None
+            if r == 0:
+                return [], pos, None
+            fault = ffi.new("int64_t[]", _FAULT_FIELDS)
+            _check_frame(buf, pos, end, lim, fault)
+            return [], pos, tuple(_unpack(fault, 5))
+    messages: List[Message] = []
+    if end - pos < 12 or max_frames == 0:
+        return messages, pos, None
+    view: Any = buf
+    if type(buf) is not bytes:
+        view = memoryview(buf)
+        if view.format != "B" or view.ndim != 1:
+            view = view.cast("B")
+    if pos < 0 or end > len(view):
+        # C reads buf[pos:end] unchecked, so it must lie inside the buffer.
+        raise ValueError(f"buf[{pos}:{end}] is outside a buffer of {len(view)} bytes")
+    try:
+        scratch = _pool.pop()
+    except IndexError:
+        scratch = _Scratch()
+    if scratch.limits is not limits:
+        try:
+            scratch.set_limits(limits)
+        except (OverflowError, TypeError):
+            # Limits beyond what the C types hold (never needed for the wire, which
+            # caps every length at 32 bits): the Python backend decides the same.
+            scratch.limits = None
+            _pool.append(scratch)
+            from . import _backend_python
+
+            return _backend_python.decode_frames(buf, pos, end, limits, cache, max_frames)
+    # bytes go to C as they are; other buffers through a pinned, zero-copy pointer
+    # (released below, so a bytearray can be resized again as soon as we return).
+    src: Any = buf
+    pinned = None
+    if view is not buf:
+        src = pinned = _from_buffer("uint8_t[]", view)
+    ints = scratch.ints
+    batch = scratch.batch
+    append = messages.append
+    cache_get = cache.get
+    max_value = limits[2]
+    last = _EMPTY_HEADERS
+    try:
+        while True:
+            r = _decode_batch(src, pos, end, max_frames, batch)
+            n = r >> _SHIFT
+            if n:
+                di = _HEADERS_AT
+                vals = ints[: n * _FRAME_FIELDS].tolist()
+                it = iter(vals)
+                for bs, ps, pe, info in zip(it, it, it, it):
+                    if bs == ps:
+                        headers = _EMPTY_HEADERS
+                    elif info == _SAME:  # the bytes of the last non-empty block
+                        headers = last
+                    else:
+                        block = buf[bs:ps] if src is buf else bytes(view[bs:ps])
+                        cached = cache_get(block)
+                        if cached is not None:
+                            headers = cached
+                        elif info >= 0:
+                            descs = ints[di : di + info * _HEADER_FIELDS].tolist()
+                            headers = _build_headers(block, descs, 0, info)
+                            remember_block(cache, block, headers)
+                        else:
+                            walked = _walk(block, bs, bs - 12, max_value)
+                            if type(walked) is tuple:
+                                return messages, bs - 12, walked  # type: ignore[return-value]
+                            headers = walked  # type: ignore[assignment]
+                            remember_block(cache, block, headers)
+                        if info > 0:
+                            di += info * _HEADER_FIELDS
+                        last = headers
+                    append(new_message(headers, buf[ps:pe] if src is buf else bytes(view[ps:pe])))
+                pos = pe + 4
+                if max_frames > 0:
+                    max_frames -= n
+            stop = r & _MASK
+            if stop == _DONE:
+                return messages, pos, None
+            if stop == _FULL:
+                continue
+            fault = ints[_FAULT_AT : _FAULT_AT + _FAULT_FIELDS].tolist()
+            bs = fault[5]
+            if bs >= 0:
+                # A header fault.  The Python backend never walks a block that is
+                # in the cache, so neither may this one fail on it.
+                ps = fault[6]
+                block = buf[bs:ps] if src is buf else bytes(view[bs:ps])
+                cached = cache_get(block)
+                if cached is not None:
+                    pe = fault[7]
+                    append(new_message(cached, buf[ps:pe] if src is buf else bytes(view[ps:pe])))
+                    pos = pe + 4
+                    if max_frames > 0:
+                        max_frames -= 1
+                        if max_frames == 0:
+                            return messages, pos, None
+                    continue
+            return messages, pos, tuple(fault[:5])  # type: ignore[return-value]
+    finally:
+        _pool.append(scratch)
+        if pinned is not None:
+            _release(pinned)
+
+
+def encode_frame(header_block: bytes, payload: Buffer) -> bytes:
+    """The wire bytes of one message from its encoded header block and payload.
+
+    The caller has checked that the total length fits in 32 bits.  One C call
+    computes both CRCs (reading the block and payload in place); the join is
+    the only copy.
+    """
+    block_len = len(header_block)
+    try:
+        payload_len = len(payload)
+        r = _frame_crcs(header_block, block_len, payload, payload_len)
+    except TypeError:  # not bytes (Message payloads always are): pin the buffers
+        with _from_buffer("uint8_t[]", header_block) as b, _from_buffer("uint8_t[]", payload) as p:
+            block_len = len(b)
+            payload_len = len(p)
+            r = _frame_crcs(b, block_len, p, payload_len)
+    prelude = _pack_prelude(16 + block_len + payload_len, block_len, r >> 32)
+    return b"".join((prelude, header_block, payload, _pack_u32(r & _U32)))

@@ -1,0 +1,266 @@
+"""One-shot decoding: every header type, every fault with its class and offset."""
+
+from __future__ import annotations
+
+import struct
+import uuid
+import zlib
+
+import pytest
+from _frames import frame, header, string_value
+
+import eventstream
+from eventstream import (
+    DecodeError,
+    EventStreamError,
+    Header,
+    HeaderType,
+    InvalidLengthError,
+    LimitExceededError,
+    Limits,
+    MalformedHeaderError,
+    MessageChecksumError,
+    PreludeChecksumError,
+    TrailingDataError,
+    TruncatedStreamError,
+    UnknownHeaderTypeError,
+)
+
+pytestmark = pytest.mark.usefixtures("backend")
+
+
+def test_every_header_type_decodes_to_its_exact_value():
+    block = b"".join(
+        [
+            header(b"t", 0),
+            header(b"f", 1),
+            header(b"i8", 2, b"\xcf"),
+            header(b"i16", 3, struct.pack(">h", -32768)),
+            header(b"i32", 4, struct.pack(">i", 2**31 - 1)),
+            header(b"i64", 5, struct.pack(">q", -(2**63))),
+            header(b"b", 6, string_value(b"\x00\xff")),
+            header(b"s", 7, string_value("h\u00e9llo \u2603".encode())),
+            header(b"ts", 8, struct.pack(">q", 1089164711544)),
+            header(b"u", 9, bytes(range(16))),
+        ]
+    )
+    message = eventstream.decode(frame(block, b"payload"))
+    assert list(message.headers) == [
+        Header("t", HeaderType.BOOL_TRUE, True),
+        Header("f", HeaderType.BOOL_FALSE, False),
+        Header("i8", HeaderType.BYTE, -49),
+        Header("i16", HeaderType.INT16, -32768),
+        Header("i32", HeaderType.INT32, 2**31 - 1),
+        Header("i64", HeaderType.INT64, -(2**63)),
+        Header("b", HeaderType.BYTES, b"\x00\xff"),
+        Header("s", HeaderType.STRING, "h\u00e9llo \u2603"),
+        Header("ts", HeaderType.TIMESTAMP, 1089164711544),
+        Header("u", HeaderType.UUID, uuid.UUID(bytes=bytes(range(16)))),
+    ]
+    assert [type(h.value) for h in message.headers][:6] == [bool, bool, int, int, int, int]
+    assert all(type(h.type) is HeaderType for h in message.headers)
+    assert message.payload == b"payload"
+    assert type(message.payload) is bytes
+
+
+def test_empty_values_long_names_and_duplicates_are_kept():
+    name = b"n" * 255
+    block = (
+        header(name, 7, string_value(b""))
+        + header(b"x", 6, string_value(b""))
+        + header(b"x", 4, b"\x00\x00\x00\x01")
+    )
+    message = eventstream.decode(frame(block))
+    assert message.headers[0] == Header(name.decode(), HeaderType.STRING, "")
+    assert message.headers.get_all("x") == [b"", 1]
+    assert message.headers["x"] == b""
+    assert eventstream.encode(message) == frame(block)
+
+
+@pytest.mark.parametrize("kind", [bytes, bytearray, memoryview])
+def test_decode_accepts_any_byte_buffer(kind):
+    raw = frame(header(b"a", 7, string_value(b"b")), b"xyz")
+    message = eventstream.decode(kind(raw))
+    assert message.headers["a"] == "b"
+    assert message.payload == b"xyz" and type(message.payload) is bytes
+
+
+def test_decode_rejects_non_buffers_with_type_error():
+    with pytest.raises(TypeError):
+        eventstream.decode("not bytes")  # type: ignore[arg-type]
+
+
+VALID = frame(header(b"k", 7, string_value(b"v")), b"{}")
+
+
+def _block_fault(block: bytes, limits: Limits = eventstream.DEFAULT_LIMITS):
+    with pytest.raises(DecodeError) as info:
+        eventstream.decode(frame(block, b"p"), limits=limits)
+    return info.value
+
+
+def test_prelude_checksum_mismatch_names_both_values():
+    error = pytest.raises(
+        PreludeChecksumError, eventstream.decode, frame(prelude_crc=0xDEADBEEF)
+    ).value
+    actual = zlib.crc32(struct.pack(">II", 16, 0))
+    assert (error.offset, error.frame_offset, error.code) == (8, 0, "prelude_crc")
+    assert (error.expected, error.actual) == (0xDEADBEEF, actual)
+    assert "0xDEADBEEF" in str(error) and f"0x{actual:08X}" in str(error)
+    assert "at byte 8" in str(error)
+
+
+def test_message_checksum_mismatch_points_at_the_crc_field():
+    raw = frame(b"", b"abc", message_crc=0x01020304)
+    error = pytest.raises(MessageChecksumError, eventstream.decode, raw).value
+    assert (error.offset, error.code, error.expected) == (len(raw) - 4, "message_crc", 0x01020304)
+    assert error.actual == zlib.crc32(raw[:-4])
+
+
+@pytest.mark.parametrize("total", [0, 1, 12, 15])
+def test_total_length_below_16_is_an_invalid_length(total):
+    raw = frame(total_length=total)
+    error = pytest.raises(InvalidLengthError, eventstream.decode, raw).value
+    assert (error.offset, error.code) == (0, "message_too_short")
+
+
+def test_headers_length_past_the_message_is_an_invalid_length():
+    error = pytest.raises(
+        InvalidLengthError, eventstream.decode, frame(b"", b"ab", headers_length=3)
+    ).value
+    assert (error.offset, error.code) == (4, "headers_length")
+    assert "headers_length 3" in str(error)
+
+
+def test_limits_apply_before_waiting_for_the_body():
+    limits = Limits(max_payload=2, max_header_block=3)
+    error = pytest.raises(
+        LimitExceededError, eventstream.decode, frame(b"", b"abc"), limits=limits
+    ).value
+    assert (error.offset, error.code) == (0, "payload_limit")
+    error = pytest.raises(
+        LimitExceededError, eventstream.decode, frame(header(b"ab", 0)), limits=limits
+    ).value
+    assert (error.offset, error.code) == (4, "headers_limit")
+    assert eventstream.decode(frame(header(b"a", 0), b"ab"), limits=limits).payload == b"ab"
+
+
+def test_a_4_gib_prelude_is_rejected_from_its_12_bytes():
+    prelude = struct.pack(">II", 0xFFFFFFFF, 0)
+    raw = prelude + struct.pack(">I", zlib.crc32(prelude))
+    error = pytest.raises(LimitExceededError, eventstream.decode, raw).value
+    assert error.code == "payload_limit"
+    decoder = eventstream.Decoder()
+    with pytest.raises(LimitExceededError):
+        decoder.feed(raw)
+    assert decoder.pending == raw
+
+
+@pytest.mark.parametrize(
+    "block, error_class, code, offset, detail",
+    [
+        (b"\x00\x00", MalformedHeaderError, "header_name_empty", 12, "length is 0"),
+        (b"\x05ab", MalformedHeaderError, "header_name_overrun", 12, "5 bytes runs past"),
+        (header(b"\xff", 0), MalformedHeaderError, "header_name_utf8", 13, "UTF-8"),
+        (b"\x01a", MalformedHeaderError, "header_type_missing", 14, "type byte"),
+        (header(b"a", 10), UnknownHeaderTypeError, "header_type_unknown", 14, "type 10"),
+        (header(b"a", 255), UnknownHeaderTypeError, "header_type_unknown", 14, "type 255"),
+        (
+            header(b"a", 4, b"\x00\x00"),
+            MalformedHeaderError,
+            "header_value_overrun",
+            15,
+            "needs 4 bytes",
+        ),
+        (
+            header(b"a", 9, b"\x00" * 15),
+            MalformedHeaderError,
+            "header_value_overrun",
+            15,
+            "needs 16",
+        ),
+        (
+            header(b"a", 7, b"\x00"),
+            MalformedHeaderError,
+            "header_value_overrun",
+            15,
+            "needs 2 bytes",
+        ),
+        (
+            header(b"a", 7, b"\x00\x05ab"),
+            MalformedHeaderError,
+            "header_value_overrun",
+            15,
+            "needs 7",
+        ),
+        (
+            header(b"a", 6, struct.pack(">H", 40000)),
+            LimitExceededError,
+            "header_value_limit",
+            15,
+            "40000 bytes",
+        ),
+        (
+            header(b"a", 7, string_value(b"\xc0\x80")),
+            MalformedHeaderError,
+            "header_value_utf8",
+            17,
+            "UTF-8",
+        ),
+        (
+            header(b"a", 7, string_value(b"\xed\xa0\x80")),
+            MalformedHeaderError,
+            "header_value_utf8",
+            17,
+            "UTF-8",
+        ),
+        (header(b"ok", 0) + b"\x00", MalformedHeaderError, "header_name_empty", 16, "length is 0"),
+    ],
+)
+def test_header_faults_name_the_field_and_its_byte(block, error_class, code, offset, detail):
+    error = _block_fault(block)
+    assert type(error) is error_class
+    assert (error.code, error.offset, error.frame_offset) == (code, offset, 0)
+    assert detail in str(error)
+
+
+def test_the_header_value_limit_is_configurable():
+    block = header(b"a", 6, string_value(b"x" * 5))
+    assert _block_fault(block, Limits(max_header_value=4)).code == "header_value_limit"
+    assert (
+        eventstream.decode(frame(block), limits=Limits(max_header_value=5)).headers["a"] == b"xxxxx"
+    )
+    # A block cached under a looser limit must not bypass a stricter one.
+    assert _block_fault(block, Limits(max_header_value=4)).code == "header_value_limit"
+
+
+def test_a_value_of_32767_bytes_decodes_and_one_more_is_over_the_limit():
+    fits = header(b"a", 7, string_value(b"x" * 32767))
+    assert eventstream.decode(frame(fits)).headers["a"] == "x" * 32767
+    over = header(b"a", 7, string_value(b"x" * 32768))
+    assert _block_fault(over).code == "header_value_limit"
+    assert (
+        eventstream.decode(frame(over), limits=Limits(max_header_value=65535)).headers["a"]
+        == "x" * 32768
+    )
+
+
+def test_trailing_bytes_are_an_error_at_their_offset():
+    error = pytest.raises(TrailingDataError, eventstream.decode, VALID + b"\x00").value
+    assert (error.offset, error.code) == (len(VALID), "trailing_data")
+    with pytest.raises(TrailingDataError):
+        eventstream.decode(VALID + VALID)
+
+
+@pytest.mark.parametrize("cut", range(len(VALID)))
+def test_every_truncation_is_a_truncated_stream_error(cut):
+    error = pytest.raises(TruncatedStreamError, eventstream.decode, VALID[:cut]).value
+    assert (error.offset, error.frame_offset, error.code) == (cut, 0, "truncated")
+    assert f"{cut} bytes present" in str(error)
+    if cut >= 12:
+        assert f"of {len(VALID)}" in str(error)
+
+
+def test_errors_are_value_errors_of_one_base():
+    error = pytest.raises(EventStreamError, eventstream.decode, b'{"message": "denied"}').value
+    assert isinstance(error, ValueError) and isinstance(error, DecodeError)

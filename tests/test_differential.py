@@ -1,0 +1,182 @@
+"""Differential tests: the C and Python backends must agree on every input.
+
+Hypothesis drives both backends with the same bytes: valid messages and streams,
+arbitrary bytes, single-bit corruptions, small limits, random chunkings through the
+Decoder.  They must return equal messages, positions and fault tuples, or raise the
+same error class with the same offsets.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any, List, Tuple
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import chunkings, messages
+
+from eventstream import _active, _backend_python, errors
+from eventstream._header_codec import encode_header_block
+from eventstream.limits import DEFAULT_LIMITS, Limits
+from eventstream.types import Message
+
+try:
+    from eventstream import _backend_c
+except ImportError as exc:  # a test error, unless --no-c-backend deselects these tests
+    IMPORT_ERROR: ImportError | None = exc
+else:
+    IMPORT_ERROR = None
+
+pytestmark = pytest.mark.c_backend
+
+# Several hundred examples per property under the default ("ci") profile; a lighter
+# profile (HYPOTHESIS_PROFILE=dev, as in the sanitizer run) keeps its own count.
+_DEFAULT = settings.default.max_examples
+EXAMPLES = settings(max_examples=max(400, _DEFAULT) if _DEFAULT >= 300 else _DEFAULT, deadline=None)
+
+
+@pytest.fixture(autouse=True)
+def _c_backend_imports() -> None:
+    if IMPORT_ERROR is not None:
+        raise IMPORT_ERROR
+
+
+def wire(message: Message) -> bytes:
+    return _backend_python.encode_frame(encode_header_block(message.headers), message.payload)
+
+
+def decode_both(
+    buf: bytes, limits: Limits = DEFAULT_LIMITS, max_frames: int = -1, start: int = 0
+) -> Tuple[List[Message], int, Any]:
+    """Both backends; C on bytes, bytearray and memoryview, with a cold then a warm cache."""
+    expected = _backend_python.decode_frames(buf, start, len(buf), limits, {}, max_frames)
+    cache: dict = {}  # type: ignore[type-arg]
+    for data in (buf, bytearray(buf), memoryview(buf), buf):
+        assert (
+            _backend_c.decode_frames(data, start, len(buf), limits, cache, max_frames) == expected
+        )
+    return expected
+
+
+limits_strategy = st.one_of(
+    st.just(DEFAULT_LIMITS),
+    st.builds(Limits, st.integers(0, 400), st.integers(0, 300), st.integers(0, 50)),
+)
+
+
+@EXAMPLES
+@given(st.lists(messages, min_size=1, max_size=5), st.integers(-1, 6))
+def test_valid_streams(batch, max_frames):
+    buf = b"".join(wire(m) for m in batch)
+    got, pos, fault = decode_both(buf, max_frames=max_frames)
+    assert fault is None
+    if max_frames == -1:
+        assert got == batch and pos == len(buf)
+    for m in batch[:1]:
+        one = wire(m)
+        assert decode_both(one, max_frames=1) == ([m], len(one), None)
+        assert _backend_c.encode_frame(encode_header_block(m.headers), m.payload) == one
+
+
+@st.composite
+def repeating_streams(draw: st.DrawFn) -> List[Message]:
+    """Messages drawn from a small pool (with a header-less one), so header blocks
+    repeat, directly or with other blocks in between."""
+    pool = draw(st.lists(messages, min_size=1, max_size=3))
+    pool.append(Message([], draw(st.binary(max_size=8))))
+    return draw(st.lists(st.sampled_from(pool), min_size=1, max_size=10))
+
+
+@EXAMPLES
+@given(repeating_streams(), st.integers(-1, 4), st.data())
+def test_streams_with_repeated_header_blocks(batch, max_frames, data):
+    buf = b"".join(wire(m) for m in batch)
+    got, pos, fault = decode_both(buf, max_frames=max_frames)
+    if max_frames == -1:
+        assert (got, pos, fault) == (batch, len(buf), None)
+    chunks = data.draw(chunkings(buf))
+    assert _feed_all("c", chunks) == _feed_all("python", chunks) == (batch, None)
+
+
+@EXAMPLES
+@given(st.binary(max_size=400), st.integers(-1, 3))
+def test_arbitrary_bytes(blob, max_frames):
+    decode_both(blob, max_frames=max_frames)
+
+
+@EXAMPLES
+@given(st.binary(min_size=12, max_size=300))
+def test_arbitrary_bytes_behind_a_valid_prelude(tail):
+    # Random header blocks and payloads reach the header walk only when both CRCs
+    # are right, so frame random bytes with correct CRCs and random lengths.
+    total = len(tail) + 12
+    for headers_length in {0, 1, len(tail) // 2, max(0, len(tail) - 4)}:
+        prelude = struct.pack(">II", total, headers_length)
+        body = prelude + struct.pack(">I", _backend_python.crc32(prelude)) + tail[:-4]
+        frame = body + struct.pack(">I", _backend_python.crc32(body))
+        decode_both(frame)
+        decode_both(frame, max_frames=1)
+        decode_both(frame + frame)
+
+
+@EXAMPLES
+@given(st.lists(messages, min_size=1, max_size=3), st.data())
+def test_single_bit_corruptions(batch, data):
+    buf = bytearray(b"".join(wire(m) for m in batch))
+    bit = data.draw(st.integers(0, len(buf) * 8 - 1))
+    buf[bit // 8] ^= 1 << (bit % 8)
+    for max_frames in (-1, 1):
+        decode_both(bytes(buf), max_frames=max_frames)
+
+
+@EXAMPLES
+@given(st.lists(messages, min_size=1, max_size=3), limits_strategy, st.integers(-1, 2))
+def test_limits(batch, limits, max_frames):
+    decode_both(b"".join(wire(m) for m in batch), limits, max_frames)
+
+
+@EXAMPLES
+@given(st.lists(messages, min_size=1, max_size=4), st.data())
+def test_starting_inside_a_buffer(batch, data):
+    buf = b"".join(wire(m) for m in batch)
+    start = data.draw(st.integers(0, len(buf)))
+    decode_both(buf, start=start)
+
+
+def _feed_all(name: str, chunks: List[bytes]) -> Tuple[List[Message], Any]:
+    """Messages and (error class, offset, frame_offset, code) from a Decoder run."""
+    from eventstream import Decoder
+
+    previous = _active.use(name)
+    try:
+        decoder = Decoder()
+        out: List[Message] = []
+        try:
+            for chunk in chunks:
+                out.extend(decoder.feed(chunk))
+            decoder.close()
+        except errors.DecodeError as exc:
+            out.extend(exc.messages)
+            return out, (type(exc), exc.offset, exc.frame_offset, exc.code, str(exc))
+        return out, None
+    finally:
+        _active.restore(previous)
+
+
+@EXAMPLES
+@given(st.lists(messages, min_size=1, max_size=4), st.data())
+def test_random_chunkings_through_the_decoder(batch, data):
+    buf = bytearray(b"".join(wire(m) for m in batch))
+    if data.draw(st.booleans()):
+        bit = data.draw(st.integers(0, len(buf) * 8 - 1))
+        buf[bit // 8] ^= 1 << (bit % 8)
+    chunks = data.draw(chunkings(bytes(buf)))
+    assert _feed_all("c", chunks) == _feed_all("python", chunks)
+
+
+@EXAMPLES
+@given(st.binary(max_size=300), st.data())
+def test_random_chunkings_of_arbitrary_bytes(blob, data):
+    chunks = data.draw(chunkings(blob))
+    assert _feed_all("c", chunks) == _feed_all("python", chunks)
