@@ -4,11 +4,16 @@
     python benchmarks/compare.py --runs 3   # 3 runs; ratios are medians of per-run ratios
     python benchmarks/compare.py --fast     # few rounds, for a quick look
     python benchmarks/compare.py --from-json benchmarks/results/run-1.json   # re-render only
+    python benchmarks/compare.py --smoke --out /tmp/x   # CI: one round each, numbers meaningless
 
 Every ratio compares timings from the same run (the same process, machine
 state and pinned CPU).  A speedup is ``peer time / our time``: above 1 we are
 faster.  Implementations that are not installed (or the C backend when it is
 not built) appear as "n/a" and are listed under the tables.
+
+The timer is ``time.process_time`` (CPU time of the benchmark process) unless
+``--timer perf_counter`` is given: on a shared machine, time spent descheduled
+while another process runs then does not count against whoever was running.
 """
 
 from __future__ import annotations
@@ -60,18 +65,23 @@ TIMES = "\u00d7"  # the multiplication sign
 # ---------------------------------------------------------------- running
 
 
-def run_suite(json_path: str, fast: bool, extra: Sequence[str]) -> None:
+def run_suite(json_path: str, mode: str, timer: str, extra: Sequence[str]) -> None:
+    # Run from benchmarks/ so that ``python -m`` does not put the source tree
+    # first on sys.path: the installed package (with its compiled backend) is tested.
     cmd = [
-        sys.executable, "-m", "pytest", os.path.join(HERE), "-q", "-p", "no:cacheprovider",
-        f"--benchmark-json={json_path}", "--benchmark-warmup=on",
+        sys.executable, "-m", "pytest", ".", "-q", "-p", "no:cacheprovider",
+        f"--benchmark-json={os.path.abspath(json_path)}", f"--benchmark-timer=time.{timer}",
         "--benchmark-columns=median,iqr,rounds", "--benchmark-sort=name",
     ]  # fmt: skip
-    if fast:
-        cmd += ["--benchmark-max-time=0.2", "--benchmark-min-rounds=3"]
+    if mode == "fast":
+        cmd += ["--benchmark-max-time=0.2", "--benchmark-min-rounds=3", "--benchmark-warmup=on"]
+    elif mode == "smoke":
+        cmd += ["--benchmark-max-time=0", "--benchmark-min-rounds=1", "--benchmark-warmup=off"]
+    else:
+        cmd += ["--benchmark-warmup=on"]
     cmd += list(extra)
     print("$", " ".join(cmd), flush=True)
-    # Exit code 0: all passed; anything else is a broken benchmark or check.
-    proc = subprocess.run(cmd, cwd=ROOT)
+    proc = subprocess.run(cmd, cwd=HERE)
     if proc.returncode != 0:
         sys.exit(f"benchmark run failed (pytest exit code {proc.returncode})")
 
@@ -80,6 +90,9 @@ def load(path: str) -> Tuple[Dict[Key, Dict[str, Any]], Dict[str, Any]]:
     with open(path) as f:
         doc = json.load(f)
     rows: Dict[Key, Dict[str, Any]] = {}
+    machine = dict(doc.get("machine_info", {}))
+    if doc["benchmarks"]:
+        machine["timer"] = doc["benchmarks"][0].get("options", {}).get("timer", "?")
     for bench in doc["benchmarks"]:
         x = bench["extra_info"]
         rows[(x["op"], x["workload"], x["impl"])] = {
@@ -87,7 +100,7 @@ def load(path: str) -> Tuple[Dict[Key, Dict[str, Any]], Dict[str, Any]]:
             "bytes": x["bytes"],
             "messages": x["messages"],
         }
-    return rows, doc.get("machine_info", {})
+    return rows, machine
 
 
 # ---------------------------------------------------------------- combining runs
@@ -214,7 +227,8 @@ def report(res: Results, machine: Dict[str, Any], missing: List[str]) -> str:
         "",
         f"{datetime.date.today().isoformat()}; Python {machine.get('python_version', '?')} "
         f"({machine.get('python_implementation', '?')}); {cpu}"
-        f"; {len(res.runs)} run(s), one pinned CPU. Times are per message (medians); "
+        f"; {len(res.runs)} run(s), one pinned CPU, timer {machine.get('timer', '?')}. "
+        "Times are per message (medians of the rounds); "
         "\"A vs B\" is B's time / A's time from the same run (above 1: A is faster).",
         "",
         "## Targets",
@@ -232,7 +246,14 @@ def report(res: Results, machine: Dict[str, Any], missing: List[str]) -> str:
 
 def missing_impls(res: Results) -> List[str]:
     found = {k[2] for run in res.runs for k in run}
-    return [f"{i} ({'not built' if i == 'c' else 'not installed'})"
+    reasons: Dict[str, str] = {}
+    try:
+        import impls
+
+        reasons = {name: impl.reason or "" for name, impl in impls.all_impls().items()}
+    except Exception:  # the table must render even where the adapters cannot load
+        pass
+    return [f"{i} ({reasons.get(i) or ('not built' if i == 'c' else 'not installed')})"
             for i in OURS + PEERS if i not in found]  # fmt: skip
 
 
@@ -245,11 +266,24 @@ COLORS = {
     "botocore": "#7f7f7f",
     "amazon_transcribe": "#bcbd22",
     "smithy": "#9467bd",
-    "zlib": "#7f7f7f",
+    "zlib": "#8c564b",
     "isal": "#2ca02c",
     "zlib-ng": "#17becf",
     "awscrt": "#ff7f0e",
 }
+
+
+def _speed_axis(ax: Any, base: str, lo: float, hi: float) -> None:
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+    ax.set_xscale("log")
+    ax.set_xlim(lo, hi)
+    ticks = [t for t in (0.1, 0.2, 0.5, 1, 2, 3, 5, 10, 20, 50, 100) if lo <= t <= hi]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}{TIMES}"))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.axvline(1.0, color="black", lw=0.8)
+    ax.set_xlabel(f"speed relative to {base} (higher is better)")
 
 
 def chart(res: Results, path: str) -> None:
@@ -259,67 +293,77 @@ def chart(res: Results, path: str) -> None:
     import matplotlib.pyplot as plt
 
     panels = [(op, title, base) for op, title, base in SECTIONS if workloads_of(res, op)]
-    heights = [len(workloads_of(res, op)) for op, _, _ in panels] + [len(CRC_SIZES)]
-    fig, axes = plt.subplots(
-        len(panels) + 1, 1, figsize=(11, 2.2 + 1.15 * sum(heights)),
-        gridspec_kw={"height_ratios": heights},
-    )  # fmt: skip
+    fig, grid = plt.subplots(2, 2, figsize=(17, 11.5))
+    axes = list(grid.flat)
     targets = {(op, w): (py, c) for _, op, w, _, py, c in TARGETS}
+    legend: Dict[str, Any] = {}
     for ax, (op, title, base) in zip(axes, panels):
         names = workloads_of(res, op)
         impls = [i for i in OURS + PEERS if any(res.has((op, w, i)) for w in names)]
-        bar = 0.8 / len(impls)
+        bar = 0.84 / len(impls)
+        values = []
         for j, impl in enumerate(impls):
             for k, w in enumerate(names):
-                x = res.speedup((op, w, impl), (op, w, base)) if impl != base else 1.0
-                if x is None or not res.has((op, w, base)):
+                if not res.has((op, w, base)):
                     continue
+                x = 1.0 if impl == base else res.speedup((op, w, impl), (op, w, base))
+                if x is None:
+                    continue
+                values.append(x)
                 y = k + (j - (len(impls) - 1) / 2) * bar
-                ax.barh(y, x, height=bar * 0.92, color=COLORS[impl],
-                        label=impl if k == 0 or impl not in ax.get_legend_handles_labels()[1]
-                        else None)  # fmt: skip
-                ax.text(x * 1.04, y, fmt_x(x), va="center", fontsize=8)
+                ax.barh(y, x, height=bar * 0.9, color=COLORS[impl], label=impl)
                 t = targets.get((op, w))
+                text_at = x
                 if t and impl in OURS:
                     need = t[OURS.index(impl)]
-                    ax.plot([need, need], [y - bar / 2, y + bar / 2], color="black", lw=2.2)
-        ax.set_yticks(range(len(names)), [WORKLOAD_LABEL.get(w, w) for w in names])
+                    ax.plot([need, need], [y - bar * 0.6, y + bar * 0.6], color="black", lw=2.5,
+                            label="target", solid_capstyle="butt")  # fmt: skip
+                    text_at = max(x, need)
+                    values.append(need)
+                ax.text(text_at * 1.06, y, fmt_x(x), va="center", fontsize=7.5)
+        ax.set_yticks(range(len(names)), [WORKLOAD_LABEL.get(w, w) for w in names], fontsize=9)
         ax.invert_yaxis()
-        ax.set_xscale("log")
-        ax.axvline(1.0, color="black", lw=0.8)
-        ax.set_xlabel(f"speed relative to {base} (higher is better; black tick = target)")
+        _speed_axis(ax, base, min([0.2, *values]) * 0.8, max([2.0, *values]) * 2.2)
         ax.set_title(title, loc="left", fontsize=11, fontweight="bold")
-        ax.grid(axis="x", which="both", alpha=0.25)
+        ax.grid(axis="x", alpha=0.3)
         handles, labels = ax.get_legend_handles_labels()
-        uniq = dict(zip(labels, handles))
-        ax.legend(uniq.values(), uniq.keys(), loc="lower right", fontsize=8)
-        lo, hi = ax.get_xlim()
-        ax.set_xlim(min(lo, 0.1), hi * 1.6)
+        legend.update(zip(labels, handles))
 
-    ax = axes[-1]
+    order = [n for n in (*OURS, *PEERS, "target") if n in legend]
+    fig.legend([legend[n] for n in order], order, loc="upper center", ncol=len(order),
+               bbox_to_anchor=(0.5, 0.955), fontsize=10, frameon=False)  # fmt: skip
+
+    ax = axes[3]
     impls = [i for i in CRC_IMPLS if any(res.has(("crc32", s, i)) for s in CRC_SIZES)]
-    bar = 0.8 / max(len(impls), 1)
+    bar = 0.84 / max(len(impls), 1)
     for j, impl in enumerate(impls):
         for k, s in enumerate(CRC_SIZES):
             r = res.rate(("crc32", s, impl))
             if r is None:
                 continue
             y = k + (j - (len(impls) - 1) / 2) * bar
-            ax.barh(y, r / 1e9, height=bar * 0.92, color=COLORS.get(impl, "#444"),
-                    label=impl if k == 0 else None)  # fmt: skip
-            ax.text(r / 1e9 * 1.04, y, f"{r / 1e9:.1f}", va="center", fontsize=8)
-    ax.set_yticks(range(len(CRC_SIZES)), CRC_SIZES)
+            label = f"eventstream {impl}" if impl in OURS else impl
+            ax.barh(y, r / 1e9, height=bar * 0.9, color=COLORS.get(impl, "#444"), label=label)
+            ax.text(r / 1e9 * 1.05, y, f"{r / 1e9:.1f}", va="center", fontsize=7.5)
+    ax.set_yticks(range(len(CRC_SIZES)), CRC_SIZES, fontsize=9)
     ax.invert_yaxis()
     ax.set_xscale("log")
-    ax.set_xlabel("GB/s (higher is better)")
+    ax.set_xlabel("GB/s (10^9 bytes/s, higher is better)")
     ax.set_title("CRC32 throughput", loc="left", fontsize=11, fontweight="bold")
-    ax.grid(axis="x", which="both", alpha=0.25)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.grid(axis="x", alpha=0.3)
+    handles, labels = ax.get_legend_handles_labels()
+    uniq = dict(zip(labels, handles))
+    ax.legend(uniq.values(), uniq.keys(), loc="upper right", fontsize=8, framealpha=0.9)
     lo, hi = ax.get_xlim()
-    ax.set_xlim(lo, hi * 1.6)
-    fig.suptitle("eventstream vs peers (same run, one pinned CPU)", fontsize=13, fontweight="bold")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    ax.set_xlim(lo, hi * 2)
+    for ax in axes[len(panels) : 3]:
+        ax.axis("off")
+    fig.suptitle(
+        "eventstream vs peers: same run, one pinned CPU (black tick = target)",
+        fontsize=13, fontweight="bold",
+    )  # fmt: skip
+    fig.tight_layout(rect=(0, 0, 1, 0.935))
+    fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
@@ -329,19 +373,23 @@ def chart(res: Results, path: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--runs", type=int, default=1, help="number of suite runs (default 1)")
-    ap.add_argument("--fast", action="store_true", help="few rounds per benchmark")
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--fast", action="store_true", help="few rounds per benchmark")
+    mode.add_argument("--smoke", action="store_true", help="one round each (CI; no real numbers)")
+    ap.add_argument("--timer", choices=("process_time", "perf_counter"), default="process_time")
     ap.add_argument("--from-json", nargs="+", metavar="FILE", help="render existing JSON only")
     ap.add_argument("--out", default=RESULTS, help="directory for JSON, latest.md, chart.png")
     ap.add_argument("--no-chart", action="store_true")
     ap.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     args = ap.parse_args(argv)
+    run_mode = "smoke" if args.smoke else "fast" if args.fast else "full"
 
     os.makedirs(args.out, exist_ok=True)
     paths = args.from_json or []
     if not paths:
         for n in range(1, args.runs + 1):
             path = os.path.join(args.out, f"run-{n}.json")
-            run_suite(path, args.fast, args.pytest_args)
+            run_suite(path, run_mode, args.timer, args.pytest_args)
             paths.append(path)
     loaded = [load(p) for p in paths]
     res = Results([rows for rows, _ in loaded])
@@ -352,8 +400,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         f.write(text)
     if not args.no_chart:
         png = os.path.join(args.out, "chart.png")
-        chart(res, png)
-        print(f"wrote {os.path.join(args.out, 'latest.md')} and {png}")
+        try:
+            chart(res, png)
+        except ImportError as exc:
+            print(f"chart not written: {exc} (pip install matplotlib)")
+        else:
+            print(f"wrote {os.path.join(args.out, 'latest.md')} and {png}")
     print(f"platform: {platform.platform()}")
     return 0
 
