@@ -78,7 +78,8 @@ def run_suite(json_path: str, mode: str, timer: str, extra: Sequence[str]) -> No
     elif mode == "smoke":
         cmd += ["--benchmark-max-time=0", "--benchmark-min-rounds=1", "--benchmark-warmup=off"]
     else:
-        cmd += ["--benchmark-warmup=on"]
+        cmd += ["--benchmark-max-time=0.5", "--benchmark-min-rounds=5", "--benchmark-warmup=on",
+                "--benchmark-warmup-iterations=200"]  # fmt: skip
     cmd += list(extra)
     print("$", " ".join(cmd), flush=True)
     proc = subprocess.run(cmd, cwd=HERE)

@@ -94,7 +94,7 @@ def _transcript_payload(rng: random.Random, index: int = 0) -> bytes:
     words = ["the", "quarterly", "numbers", "look", "good", "for", "streaming"]
     items = []
     start = round(1.0 + index * 0.37, 3)
-    for i, word in enumerate(words[:5]):
+    for i, word in enumerate(words[:4]):
         items.append(
             {
                 "Content": word,
@@ -108,7 +108,7 @@ def _transcript_payload(rng: random.Random, index: int = 0) -> bytes:
         "Transcript": {
             "Results": [
                 {
-                    "Alternatives": [{"Items": items, "Transcript": " ".join(words[:5])}],
+                    "Alternatives": [{"Items": items, "Transcript": " ".join(words[:4])}],
                     "ChannelId": "ch_0",
                     "EndTime": round(start + 1.0, 3),
                     "IsPartial": True,
