@@ -301,8 +301,12 @@ def _decode_mix() -> Tuple[List[bytes], List[bytes]]:
     block = _string_header(b":message-type", b"event") + _string_header(b":event-type", b"Audio")
     every = (
         b"\x01t\x00\x01f\x01\x01b\x02\x80\x01s\x03\x7f\xff\x01i\x04\x00\x00\x00\x01"
-        b"\x01l\x05" + b"\xff" * 8 + b"\x01y\x06\x00\x02ab\x01u\x09" + b"\x11" * 16
-        + b"\x02ts\x08" + b"\x00" * 8
+        b"\x01l\x05"
+        + b"\xff" * 8
+        + b"\x01y\x06\x00\x02ab\x01u\x09"
+        + b"\x11" * 16
+        + b"\x02ts\x08"
+        + b"\x00" * 8
     )
     valid = [
         _frame(b"", b""),
