@@ -11,19 +11,18 @@ from __future__ import annotations
 
 import struct
 import zlib
-from typing import List, Optional, Tuple, Union
+from typing import Any, List, Optional, Tuple, Union
 
 from . import errors as E
+from . import types as _types
 from ._header_cache import DecodeCache, remember_block
 from .limits import Limits
 from .types import (
     HEADER_TYPES,
+    Header,
     Headers,
     Message,
-    new_header,
     new_headers,
-    new_message,
-    uuid_from_bytes,
 )
 
 NAME = "python"
@@ -41,11 +40,11 @@ _pack_prelude = struct.Struct(">II").pack
 _pack_u32 = struct.Struct(">I").pack
 
 _EMPTY_HEADERS = new_headers([])
-_BOOL_TRUE, _BOOL_FALSE = HEADER_TYPES[0], HEADER_TYPES[1]
 
-# Size of the fixed-width values, by type code (bools have none).
-_FIXED_SIZE = {2: 1, 3: 2, 4: 4, 5: 8, 8: 8, 9: 16}
-_FIXED_UNPACK = {2: _unpack_i8, 3: _unpack_i16, 4: _unpack_i32, 5: _unpack_i64, 8: _unpack_i64}
+# Below this many bytes a message's CRC runs over a copy (a bytes slice costs
+# less than making a memoryview); from it on, over a memoryview (no copy).
+_COPY_BELOW = 16384
+_BOOL_TRUE, _BOOL_FALSE = HEADER_TYPES[0], HEADER_TYPES[1]
 
 
 def crc32(data: Buffer, value: int = 0) -> int:
@@ -61,71 +60,133 @@ class _HeaderFault(Exception):
         self.fault = fault
 
 
-def _parse_header_block(block: bytes, base: int, frame: int, max_value: int) -> Headers:
-    """Parse and validate a header block; ``base`` is the offset of ``block[0]``.
+def _header_fault(block: bytes, p: int, base: int, frame: int, max_value: int) -> E.Fault:
+    """The fault of the header at ``block[p]``, which the fast walk rejected.
 
     The check order per header (the C core walks in the same order):
     name length 0; name past the block; name UTF-8; type byte missing;
     unknown type; value (or its length prefix) past the block; value length
     over the limit; value past the block; string UTF-8.
     """
-    headers = []
+    end = len(block)
+    name_len = block[p]
+    if name_len == 0:
+        return (E.FAULT_HEADER_NAME_EMPTY, base + p, frame, 0, 0)
+    t = p + 1 + name_len
+    if t > end:
+        return (E.FAULT_HEADER_NAME_OVERRUN, base + p, frame, name_len, end - p - 1)
+    try:
+        block[p + 1 : t].decode("utf-8")
+    except UnicodeDecodeError:
+        return (E.FAULT_HEADER_NAME_UTF8, base + p + 1, frame, 0, 0)
+    if t >= end:
+        return (E.FAULT_HEADER_TYPE_MISSING, base + t, frame, 0, 0)
+    code = block[t]
+    v = t + 1
+    if code > 9:
+        return (E.FAULT_HEADER_TYPE_UNKNOWN, base + t, frame, code, 0)
+    left = end - v
+    if code == 6 or code == 7:
+        if left < 2:
+            return (E.FAULT_HEADER_VALUE_OVERRUN, base + v, frame, 2, left)
+        size = _unpack_u16(block, v)[0]
+        if size > max_value:
+            return (E.FAULT_HEADER_VALUE_LIMIT, base + v, frame, size, max_value)
+        if size + 2 > left:
+            return (E.FAULT_HEADER_VALUE_OVERRUN, base + v, frame, size + 2, left)
+        # Only a string's UTF-8 is left to be wrong.
+        return (E.FAULT_HEADER_VALUE_UTF8, base + v + 2, frame, 0, 0)
+    size = _SIZE_BY_CODE[code]
+    return (E.FAULT_HEADER_VALUE_OVERRUN, base + v, frame, size, left)
+
+
+# Value size of the fixed-width types by code (bools: 0; 6 and 7 are variable).
+_SIZE_BY_CODE = (0, 0, 1, 2, 4, 8, 0, 0, 8, 16)
+_UNPACK_BY_CODE = (None, None, _unpack_i8, _unpack_i16, _unpack_i32, _unpack_i64, None, None,
+                   _unpack_i64, None)  # fmt: skip
+_STRING, _BYTES, _UUID = HEADER_TYPES[7], HEADER_TYPES[6], HEADER_TYPES[9]
+_new = tuple.__new__
+_object_new = object.__new__
+_object_setattr = object.__setattr__
+_int_from_bytes = int.from_bytes
+_uuid_parts: Any = None  # (uuid.UUID, SafeUUID.unknown), once a UUID header is seen
+
+
+def _load_uuid_parts() -> Any:
+    global _uuid_parts
+    _uuid_parts = _types._load_uuid_parts()
+    return _uuid_parts
+
+
+def _parse_header_block(block: bytes, base: int, frame: int, max_value: int) -> Headers:
+    """Parse and validate a header block; ``base`` is the offset of ``block[0]``.
+
+    The walk takes every well-formed header at full speed; at the first
+    header that fails any check, :func:`_header_fault` works out which check
+    failed first, in the documented order.
+    """
+    headers: List[Header] = []
+    append = headers.append
     end = len(block)
     p = 0
-    while p < end:
-        name_len = block[p]
-        if name_len == 0:
-            raise _HeaderFault((E.FAULT_HEADER_NAME_EMPTY, base + p, frame, 0, 0))
-        t = p + 1 + name_len
-        if t > end:
-            raise _HeaderFault(
-                (E.FAULT_HEADER_NAME_OVERRUN, base + p, frame, name_len, end - p - 1)
-            )
-        try:
-            name = block[p + 1 : t].decode("utf-8")
-        except UnicodeDecodeError:
-            raise _HeaderFault((E.FAULT_HEADER_NAME_UTF8, base + p + 1, frame, 0, 0)) from None
-        if t >= end:
-            raise _HeaderFault((E.FAULT_HEADER_TYPE_MISSING, base + t, frame, 0, 0))
-        code = block[t]
-        v = t + 1
-        if code <= 1:
-            headers.append(new_header(name, HEADER_TYPES[code], code == 0))
-            p = v
-            continue
-        if code > 9:
-            raise _HeaderFault((E.FAULT_HEADER_TYPE_UNKNOWN, base + t, frame, code, 0))
-        left = end - v
-        if code == 6 or code == 7:
-            if left < 2:
-                raise _HeaderFault((E.FAULT_HEADER_VALUE_OVERRUN, base + v, frame, 2, left))
-            size = _unpack_u16(block, v)[0]
-            if size > max_value:
-                raise _HeaderFault((E.FAULT_HEADER_VALUE_LIMIT, base + v, frame, size, max_value))
-            if size + 2 > left:
-                raise _HeaderFault((E.FAULT_HEADER_VALUE_OVERRUN, base + v, frame, size + 2, left))
-            raw = block[v + 2 : v + 2 + size]
+    try:
+        while p < end:
+            t = p + 1 + block[p]
+            # name length 0, name past the block, or no type byte
+            if t >= end or t == p + 1:
+                raise IndexError
+            name = block[p + 1 : t].decode()  # UTF-8, strict
+            code = block[t]
             if code == 7:
-                try:
-                    value: object = raw.decode("utf-8")
-                except UnicodeDecodeError:
-                    raise _HeaderFault(
-                        (E.FAULT_HEADER_VALUE_UTF8, base + v + 2, frame, 0, 0)
-                    ) from None
+                v = t + 3
+                p = v + (block[t + 1] << 8 | block[t + 2])
+                if p > end or p - v > max_value:
+                    raise IndexError
+                append(_new(Header, (name, _STRING, block[v:p].decode())))
+            elif code <= 1:
+                append(_new(Header, (name, HEADER_TYPES[code], code == 0)))
+                p = t + 1
+            elif code == 6:
+                v = t + 3
+                p = v + (block[t + 1] << 8 | block[t + 2])
+                if p > end or p - v > max_value:
+                    raise IndexError
+                append(_new(Header, (name, _BYTES, block[v:p])))
+            elif code == 9:
+                v = t + 1
+                p = t + 17
+                if p > end:
+                    raise IndexError
+                # uuid.UUID(bytes=...) without its argument checks (see types.uuid_from_bytes)
+                uuid_cls, unknown = _uuid_parts or _load_uuid_parts()
+                u = _object_new(uuid_cls)
+                _object_setattr(u, "int", _int_from_bytes(block[v:p], "big"))
+                _object_setattr(u, "is_safe", unknown)
+                append(_new(Header, (name, _UUID, u)))
+            elif code <= 9:
+                v = t + 1
+                p = v + _SIZE_BY_CODE[code]
+                if p > end:
+                    raise IndexError
+                append(_new(Header, (name, HEADER_TYPES[code], _UNPACK_BY_CODE[code](block, v)[0])))  # type: ignore[misc]
             else:
-                value = raw
-            p = v + 2 + size
-        else:
-            size = _FIXED_SIZE[code]
-            if size > left:
-                raise _HeaderFault((E.FAULT_HEADER_VALUE_OVERRUN, base + v, frame, size, left))
-            if code == 9:
-                value = uuid_from_bytes(block[v : v + 16])
-            else:
-                value = _FIXED_UNPACK[code](block, v)[0]
-            p = v + size
-        headers.append(new_header(name, HEADER_TYPES[code], value))  # type: ignore[arg-type]
-    return new_headers(headers)
+                raise IndexError
+    except (IndexError, UnicodeDecodeError):
+        # ``p`` may have moved past the header that failed: find it again.
+        q = 0
+        for _ in headers:
+            q = _next_header(block, q)
+        raise _HeaderFault(_header_fault(block, q, base, frame, max_value)) from None
+    return _new(Headers, headers)
+
+
+def _next_header(block: bytes, p: int) -> int:
+    """Offset of the header after the (valid) one at ``block[p]``."""
+    t = p + 1 + block[p]
+    code = block[t]
+    if code == 6 or code == 7:
+        return t + 3 + (block[t + 1] << 8 | block[t + 2])
+    return t + 1 + _SIZE_BY_CODE[code]
 
 
 def decode_frames(
@@ -150,15 +211,20 @@ def decode_frames(
     under ``limits.max_header_value``.
     """
     messages: List[Message] = []
+    append = messages.append
     max_payload, max_block, max_value = limits
-    as_bytes = type(buf) is bytes
-    view = memoryview(buf)
-    if view.format != "B" or view.ndim != 1:
-        view = view.cast("B")
+    data: bytes = buf  # type: ignore[assignment]  # only read when buf is bytes
+    if type(buf) is bytes:
+        # Slices of bytes are bytes: no memoryview, no second copy.
+        view = None
+    else:
+        view = memoryview(buf)
+        if view.format != "B" or view.ndim != 1:
+            view = view.cast("B")
     crc = zlib.crc32
     while end - pos >= 12 and max_frames != 0:
         total, headers_len, prelude_crc = _unpack_prelude(buf, pos)
-        actual = crc(view[pos : pos + 8])
+        actual = crc(data[pos : pos + 8] if view is None else view[pos : pos + 8])
         if actual != prelude_crc:
             return messages, pos, (E.FAULT_PRELUDE_CRC, pos + 8, pos, prelude_crc, actual)
         if total < 16:
@@ -174,24 +240,30 @@ def decode_frames(
             break
         crc_at = pos + total - 4
         stored = _unpack_u32(buf, crc_at)[0]
-        actual = crc(view[pos + 8 : crc_at], prelude_crc)
+        if view is not None:
+            body: Buffer = view[pos + 8 : crc_at]
+        elif total < _COPY_BELOW:
+            body = data[pos + 8 : crc_at]
+        else:
+            body = memoryview(data)[pos + 8 : crc_at]
+        actual = crc(body, prelude_crc)
         if actual != stored:
             return messages, pos, (E.FAULT_MESSAGE_CRC, crc_at, pos, stored, actual)
         start = pos + 12
         payload_at = start + headers_len
         if headers_len:
-            block = buf[start:payload_at] if as_bytes else bytes(view[start:payload_at])
-            headers = cache.get(block)  # type: ignore[arg-type]
+            block = data[start:payload_at] if view is None else bytes(view[start:payload_at])
+            headers = cache.get(block)
             if headers is None:
                 try:
-                    headers = _parse_header_block(block, start, pos, max_value)  # type: ignore[arg-type]
+                    headers = _parse_header_block(block, start, pos, max_value)
                 except _HeaderFault as exc:
                     return messages, pos, exc.fault
-                remember_block(cache, block, headers)  # type: ignore[arg-type]
+                remember_block(cache, block, headers)
         else:
             headers = _EMPTY_HEADERS
-        payload = buf[payload_at:crc_at] if as_bytes else bytes(view[payload_at:crc_at])
-        messages.append(new_message(headers, payload))  # type: ignore[arg-type]
+        payload = data[payload_at:crc_at] if view is None else bytes(view[payload_at:crc_at])
+        append(_new(Message, (headers, payload)))
         pos += total
         max_frames -= 1
     return messages, pos, None

@@ -12,6 +12,8 @@ from .types import Message
 
 Buffer = Union[bytes, bytearray, memoryview]
 
+_DEFAULT_CACHE = decode_cache_for(DEFAULT_LIMITS.max_header_value)
+
 
 def _byte_buffer(data: object) -> Buffer:
     if type(data) is bytes or isinstance(data, (bytes, bytearray)):
@@ -38,12 +40,13 @@ def decode(data: Buffer, *, limits: Optional[Limits] = None) -> Message:
     bytes, :class:`~eventstream.errors.TruncatedStreamError` if the message is
     incomplete and :class:`~eventstream.errors.TrailingDataError` if bytes follow it.
     """
-    buf = _byte_buffer(data)
-    limits = limits or DEFAULT_LIMITS
+    buf = data if type(data) is bytes else _byte_buffer(data)
+    if limits:
+        cache = decode_cache_for(limits.max_header_value)
+    else:
+        limits, cache = DEFAULT_LIMITS, _DEFAULT_CACHE
     end = len(buf)
-    messages, pos, fault = _active.backend.decode_frames(
-        buf, 0, end, limits, decode_cache_for(limits.max_header_value), 1
-    )
+    messages, pos, fault = _active.backend.decode_frames(buf, 0, end, limits, cache, 1)
     if fault is not None:
         raise errors.fault_error(fault)
     if not messages:

@@ -12,16 +12,22 @@ from typing import (
     Iterator,
     List,
     Optional,
+    Tuple,
     Union,
 )
 
 from . import _active, errors
 from ._codec import Buffer, truncated_fault
 from ._header_cache import decode_cache_for
-from .limits import DEFAULT_LIMITS, Limits
+from .limits import DEFAULT_LIMITS, PRELUDE_LENGTH, Limits
 from .types import Message
 
 DEFAULT_CHUNK_SIZE = 64 * 1024
+
+# A message that completes across chunks is joined into one bytes object up
+# to this size (bytes slice faster than a bytearray's views); a bigger one is
+# completed in the held bytearray, so its payload is copied only once.
+_JOIN_AS_BYTES = 64 * 1024
 
 
 class Decoder:
@@ -51,6 +57,10 @@ class Decoder:
         self._offset = 0  # stream offset of self._buffer[0]
         self._error: Optional[errors.EventStreamError] = None
         self._lock = threading.Lock()
+        # Length of the message the held bytes start (0: not known yet), and
+        # the limits its prelude was checked under.
+        self._need = 0
+        self._need_limits: Optional[Limits] = None
 
     @property
     def position(self) -> int:
@@ -82,32 +92,107 @@ class Decoder:
 
     def _feed(self, chunk: Buffer) -> List[Message]:
         buffer = self._buffer
-        if not buffer:
+        held = len(buffer)
+        if not held:
             # Common case: decode straight from the chunk, keep only its tail.
             data = chunk if type(chunk) is bytes else bytes(chunk)
             end = len(data)
             messages, pos, fault = _active.backend.decode_frames(
                 data, 0, end, self.limits, self._cache
             )
+            base = self._offset
+            self._offset = base + pos
             if pos < end:
                 buffer += memoryview(data)[pos:]
+                if fault is None:
+                    self._note_need(buffer)
+        elif (
+            type(chunk) is not bytes
+            or held < PRELUDE_LENGTH
+            or self._need_limits is not self.limits
+        ):
+            messages, pos, fault, base = self._feed_buffered(buffer, chunk)
         else:
-            buffer += chunk
-            messages, pos, fault = _active.backend.decode_frames(
-                buffer, 0, len(buffer), self.limits, self._cache
-            )
-            if pos:
-                del buffer[:pos]
-        base = self._offset
-        self._offset = base + pos
+            # The held bytes start a message whose prelude was checked: its
+            # length is known, so nothing can happen before it is complete.
+            need = self._need
+            if held + len(chunk) < need:
+                buffer += chunk
+                return []
+            messages, pos, fault, base = self._feed_completing(buffer, chunk, held, need)
         if fault is not None:
             self._fail(errors.fault_error(fault, base), messages)
         return messages  # type: ignore[no-any-return]
 
+    def _note_need(self, buffer: bytearray) -> None:
+        """Record how many bytes the held (incomplete, fault-free) message needs."""
+        # The decoder checked the prelude of the held bytes if all 12 are there.
+        self._need = int.from_bytes(buffer[:4], "big") if len(buffer) >= PRELUDE_LENGTH else 0
+        self._need_limits = self.limits
+
+    def _feed_buffered(self, buffer: bytearray, chunk: Buffer) -> Tuple[Any, int, Any, int]:
+        """Append the chunk to the held bytes and decode them all."""
+        buffer += chunk
+        messages, pos, fault = _active.backend.decode_frames(
+            buffer, 0, len(buffer), self.limits, self._cache
+        )
+        if pos:
+            del buffer[:pos]
+        base = self._offset
+        self._offset = base + pos
+        if buffer and fault is None:
+            self._note_need(buffer)
+        return messages, pos, fault, base
+
+    def _feed_completing(
+        self, buffer: bytearray, chunk: bytes, held: int, need: int
+    ) -> Tuple[Any, int, Any, int]:
+        """Complete the held message with the chunk's first bytes, then decode the rest.
+
+        Same messages, faults, offsets and held bytes as decoding the held
+        bytes and the chunk joined, without copying the whole chunk.
+        """
+        split = need - held
+        decode_frames = _active.backend.decode_frames
+        limits = self.limits
+        cache = self._cache
+        base = self._offset
+        if need <= _JOIN_AS_BYTES:
+            first: Buffer = bytes(buffer) + chunk[:split]
+        else:
+            buffer += memoryview(chunk)[:split]
+            first = buffer
+        messages, pos, fault = decode_frames(first, 0, need, limits, cache)
+        if fault is not None:
+            # Nothing was consumed: hold everything, as a joined decode would.
+            if first is buffer:
+                buffer += memoryview(chunk)[split:]
+            else:
+                buffer += chunk
+            return messages, 0, fault, base
+        end = len(chunk)
+        more, pos, fault = decode_frames(chunk, split, end, limits, cache)
+        if more:
+            messages += more
+        buffer.clear()
+        if pos < end:
+            buffer += memoryview(chunk)[pos:]
+            if fault is None:
+                self._note_need(buffer)
+        # Offsets in the chunk are relative to its first byte, ``held`` bytes on.
+        base += held
+        self._offset = base + pos
+        return messages, pos, fault, base
+
     def _fail(self, error: errors.DecodeError, messages: List[Message]) -> None:
         error.messages = messages
         self._error = error
-        raise error
+        try:
+            raise error
+        finally:
+            # The traceback holds this frame: without this, frame -> error -> traceback
+            # -> frame is a cycle that keeps the caller's chunk alive until a gc pass.
+            del error
 
     def close(self) -> None:
         """Declare the end of the stream.

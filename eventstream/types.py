@@ -459,6 +459,29 @@ def new_header(name: str, htype: HeaderType, value: HeaderValue) -> Header:
     return tuple.__new__(Header, (name, htype, value))
 
 
+_uuid_parts: Any = None
+_object_new = object.__new__
+_object_setattr = object.__setattr__
+_int_from_bytes = int.from_bytes
+
+
+def _load_uuid_parts() -> Any:
+    global _uuid_parts
+    import uuid
+
+    _uuid_parts = (uuid.UUID, uuid.SafeUUID.unknown)
+    return _uuid_parts
+
+
 def uuid_from_bytes(raw: bytes) -> Any:
-    """``uuid.UUID`` from 16 raw bytes (decoders use it; imports uuid lazily)."""
-    return _uuid_class()(bytes=raw)
+    """``uuid.UUID`` from 16 raw bytes (decoders use it; imports uuid lazily).
+
+    Equal in every respect to ``uuid.UUID(bytes=raw)`` (the same ``int`` and
+    ``is_safe``) but skips the argument checks of ``UUID.__init__``, which
+    cost more than the rest of decoding a UUID header.
+    """
+    cls, unknown = _uuid_parts or _load_uuid_parts()
+    u = _object_new(cls)
+    _object_setattr(u, "int", _int_from_bytes(raw, "big"))
+    _object_setattr(u, "is_safe", unknown)
+    return u
