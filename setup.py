@@ -13,7 +13,9 @@ The extension itself is described in csrc/build_ffi.py (cffi, out-of-line API mo
 from __future__ import annotations
 
 import os
+import platform
 import sys
+import sysconfig
 
 from setuptools import setup
 from setuptools.command.build_ext import build_ext
@@ -64,5 +66,13 @@ if mode == "skip":
     banner("eventstream: EVENTSTREAM_BUILD_EXT=skip, pure-Python install")
 else:
     options["cffi_modules"] = ["csrc/build_ffi.py:ffibuilder"]
+    # cffi compiles for the stable ABI on CPython except debug and free-threaded builds; tag the
+    # wheel to match (cp39-abi3: one wheel for CPython 3.9 and every later version).
+    if (
+        platform.python_implementation() == "CPython"
+        and not sysconfig.get_config_var("Py_GIL_DISABLED")
+        and not hasattr(sys, "gettotalrefcount")
+    ):
+        options["options"] = {"bdist_wheel": {"py_limited_api": "cp39"}}
 
 setup(cmdclass={"build_ext": OptionalBuildExt}, **options)

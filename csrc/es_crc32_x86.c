@@ -25,6 +25,10 @@
 #include <immintrin.h>
 #define ES_TARGET(x)
 #define ES_HAVE_VPCLMUL (_MSC_VER >= 1920)
+#elif defined(_MSC_VER) && defined(__clang__)
+/* clang-cl: its immintrin.h declares only the intrinsics of the features enabled for
+ * the whole file, which the per-function targets here do not do; portable only. */
+#define ES_NO_X86_KERNELS 1
 #elif defined(__GNUC__) || defined(__clang__)
 #include <cpuid.h>
 #include <immintrin.h>

@@ -1,6 +1,7 @@
 /* es_decode.c - frame validation and the header-block walk. */
 #include "es_internal.h"
 
+#include <assert.h>
 #include <string.h>
 
 static int64_t s_fault(int64_t *fault, int code, size_t offset, size_t frame, int64_t a, int64_t b) {
@@ -111,6 +112,7 @@ int64_t es_walk_headers(
             }
             p = v + size;
         }
+        assert(p > t); /* each header consumes its length byte, name and type at least */
         count++;
     }
     return (int64_t)count;
@@ -232,6 +234,8 @@ int64_t es_decode_batch(const uint8_t *buf, size_t pos, size_t end, int64_t max_
                 used += (size_t)info;
             }
         }
+        /* Progress: every decoded message moves pos on by at least 16 bytes. */
+        assert(total >= ES_MIN_FRAME_LEN && total <= end - pos);
         rec = batch->frames + n * ES_FRAME_FIELDS;
         rec[0] = (int64_t)block_at;
         rec[1] = (int64_t)(block_at + headers_len);

@@ -1,6 +1,7 @@
 /* es_encode.c - writing messages and headers into caller buffers. */
 #include "es_internal.h"
 
+#include <assert.h>
 #include <string.h>
 
 static void s_prelude(uint8_t *out, uint32_t total, uint32_t block_len) {
@@ -42,6 +43,7 @@ int64_t es_encode_frame(
     /* One pass over prelude CRC, block and payload, continuing from the prelude CRC. */
     crc = es_crc32(es_load_be32(out + 8), out + 8, total - 12);
     es_store_be32(out + total - 4, crc);
+    assert(es_load_be32(out) == total);
     return (int64_t)total;
 }
 

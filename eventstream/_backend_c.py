@@ -3,25 +3,39 @@
 Same contract and results as :mod:`eventstream._backend_python` (read its
 docstrings): the same messages, built with the same fast constructors from
 :mod:`eventstream.types`, the same fault tuples, and the same use of the
-header-block cache.  Only the byte crunching differs:
+header-block cache.  Only the byte crunching differs.  A cffi call costs a few
+hundred nanoseconds, as much as building a message, so each path makes as few
+calls and reads as few results as it can:
 
-* ``es_decode_batch`` checks every complete message of the buffer in one call
-  (prelude CRC, lengths, limits, message CRC), walks and validates each new
-  header block (UTF-8 included) into an int64 descriptor array, and marks a block
-  equal to the previous message's so it is neither walked nor looked up again.
-  Python reads each result array with one ``ffi.unpack``.
-* A block found in the cache is not built again; a block missing from it is
-  built from the descriptors and remembered with ``remember_block``.
+* One message from ``bytes`` (``decode()``): ``es_check_frame`` checks the prelude,
+  lengths, limits and message CRC and returns both lengths packed in one integer.
+  The header block is looked up in the cache and walked (``es_walk_headers``, a
+  second call) only when it is not there.
+* Everything else: ``es_decode_batch`` checks every complete message of the buffer
+  in one call, walks each new header block (UTF-8 included) into an int64
+  descriptor array, and marks a block equal to the last non-empty one so it is
+  neither walked nor looked up again.  Python reads the result arrays through a
+  memoryview.  A header fault counts only if the block is not in the cache, as
+  the Python backend never walks a cached block.
+* ``bytes`` go to C as they are; bytearray and memoryview through
+  ``ffi.from_buffer`` (no copy), released before returning so a bytearray can be
+  resized again at once.  Offsets outside the buffer raise ValueError rather than
+  let C read past it.  Limits that C's uint32 fields cannot hold (never needed:
+  the wire caps every length at 32 bits) go to the Python backend.
+* ``encode_frame``: one call computes both CRCs over the block and payload in
+  place; ``b"".join`` makes the only copy.
 
 Threads: cffi releases the GIL during every C call, so result arrays are never
-shared between calls in flight.  Each call takes a scratch set from a pool
-(``list.pop``/``append`` are atomic) and puts it back when done; a pool grows to
-the number of concurrent calls, at a few tens of KiB each.
+shared between calls in flight.  Each batch call takes a scratch set from a pool
+(``list.pop``/``append`` are atomic) and puts it back when done; the pool grows to
+the number of concurrent calls, about 25 KiB each.  The es_limits structs shared
+between threads are only read by C.
 """
 
 from __future__ import annotations
 
 import struct
+import zlib
 from typing import Any, Dict, List, Tuple, Union
 
 from . import errors as E
@@ -80,6 +94,9 @@ _pack_u32 = struct.Struct(">I").pack
 
 _EMPTY_HEADERS = new_headers([])
 _U32 = 0xFFFFFFFF
+# Measured crossover of zlib.crc32 and a cffi call into es_crc32 (CPython 3.11, x86-64).
+_SMALL_CRC = 512
+_zlib_crc32 = zlib.crc32
 
 
 class _Scratch:
@@ -134,8 +151,14 @@ _pool: List[_Scratch] = []
 
 
 def crc32(data: Buffer, value: int = 0) -> int:
-    """CRC32 (IEEE, as zlib) of ``data``, continuing from ``value``."""
+    """CRC32 (IEEE, as zlib) of ``data``, continuing from ``value``.
+
+    Below ``_SMALL_CRC`` bytes zlib's table code finishes before a cffi call would
+    have started, so short inputs go to ``zlib.crc32`` (same results).
+    """
     if type(data) is bytes:
+        if len(data) < _SMALL_CRC:
+            return _zlib_crc32(data, value)
         return _crc32(value & _U32, data, len(data))  # type: ignore[no-any-return]
     with _from_buffer("uint8_t[]", data) as p:
         return _crc32(value & _U32, p, len(p))  # type: ignore[no-any-return]

@@ -177,7 +177,7 @@ def _parse_header_block(block: bytes, base: int, frame: int, max_value: int) -> 
         for _ in headers:
             q = _next_header(block, q)
         raise _HeaderFault(_header_fault(block, q, base, frame, max_value)) from None
-    return _new(Headers, headers)  # type: ignore[no-any-return]
+    return _new(Headers, headers)
 
 
 def _next_header(block: bytes, p: int) -> int:

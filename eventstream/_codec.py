@@ -17,7 +17,7 @@ _DEFAULT_CACHE = decode_cache_for(DEFAULT_LIMITS.max_header_value)
 
 def _byte_buffer(data: object) -> Buffer:
     if type(data) is bytes or isinstance(data, (bytes, bytearray)):
-        return data  # type: ignore[return-value]
+        return data
     if isinstance(data, memoryview):
         return data if data.format == "B" and data.ndim == 1 else data.cast("B")
     raise TypeError(f"expected bytes, bytearray or memoryview, got {type(data).__name__}")

@@ -187,7 +187,12 @@ class Decoder:
     def _fail(self, error: errors.DecodeError, messages: List[Message]) -> None:
         error.messages = messages
         self._error = error
-        raise error
+        try:
+            raise error
+        finally:
+            # The traceback holds this frame: without this, frame -> error -> traceback
+            # -> frame is a cycle that keeps the caller's chunk alive until a gc pass.
+            del error
 
     def close(self) -> None:
         """Declare the end of the stream.
@@ -267,7 +272,7 @@ def iter_messages(
     decoder = Decoder(limits)
     if hasattr(source, "read"):
         return decoder.iter_file(source, chunk_size)  # type: ignore[arg-type]
-    return decoder.iter_chunks(source)  # type: ignore[arg-type]
+    return decoder.iter_chunks(source)
 
 
 def aiter_messages(

@@ -13,9 +13,13 @@ from typing import Dict
 
 from .types import Headers
 
-# Bounds the memory: at most MAX_ENTRIES blocks of at most MAX_BLOCK bytes each.
+# Bounds the memory: at most MAX_ENTRIES blocks of at most MAX_BLOCK bytes and
+# MAX_HEADERS headers each.  The header count matters more than the bytes: a 2 KiB
+# block of 3-byte headers decodes to ~680 Header objects (~55 KiB), so without it
+# 1 MiB of hostile input could pin ~28 MiB here.  Real streams carry a handful.
 MAX_ENTRIES = 512
 MAX_BLOCK = 2048
+MAX_HEADERS = 32
 
 DecodeCache = Dict[bytes, Headers]
 EncodeCache = Dict[Headers, bytes]
@@ -35,14 +39,14 @@ def decode_cache_for(max_header_value: int) -> DecodeCache:
 
 def remember_block(cache: DecodeCache, block: bytes, headers: Headers) -> None:
     """Store a validated block's headers, emptying the cache when it is full."""
-    if len(block) <= MAX_BLOCK:
+    if len(block) <= MAX_BLOCK and len(headers) <= MAX_HEADERS:
         if len(cache) >= MAX_ENTRIES:
             cache.clear()
         cache[block] = headers
 
 
 def remember_encoding(headers: Headers, block: bytes) -> None:
-    if len(block) <= MAX_BLOCK:
+    if len(block) <= MAX_BLOCK and len(headers) <= MAX_HEADERS:
         if len(encode_cache) >= MAX_ENTRIES:
             encode_cache.clear()
         encode_cache[headers] = block

@@ -25,7 +25,7 @@ def _encode_value(htype: int, value: object) -> bytes:
     if htype <= 1:
         return b""
     if htype == 7:
-        data = value.encode("utf-8")  # type: ignore[attr-defined]
+        data: bytes = value.encode("utf-8")  # type: ignore[attr-defined]
         return _pack_u16(len(data)) + data
     if htype == 6:
         return _pack_u16(len(value)) + value  # type: ignore[arg-type, operator]

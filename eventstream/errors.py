@@ -12,7 +12,7 @@ two backends cannot word an error differently.
 
 from __future__ import annotations
 
-from typing import Any, List, Tuple
+from typing import Any, Dict, List, Tuple, Type
 
 __all__ = [
     "EventStreamError",
@@ -170,7 +170,7 @@ FAULT_TRAILING = -16  # a = number of trailing bytes
 Fault = Tuple[int, int, int, int, int]
 """``(code, offset, frame_offset, a, b)`` as returned by a backend."""
 
-_FAULTS = {
+_FAULTS: Dict[int, Tuple[Type[DecodeError], str, str]] = {
     FAULT_PRELUDE_CRC: (
         PreludeChecksumError,
         "prelude_crc",

@@ -328,10 +328,10 @@ class Headers(Tuple[Header, ...]):
 
     __slots__ = ()
 
-    @overload
+    @overload  # type: ignore[override]
     def __getitem__(self, key: str) -> HeaderValue: ...
     @overload
-    def __getitem__(self, key: int) -> Header: ...  # type: ignore[overload-overlap]
+    def __getitem__(self, key: int) -> Header: ...
     @overload
     def __getitem__(self, key: slice) -> Tuple[Header, ...]: ...
 

@@ -99,6 +99,14 @@ def test_an_unsupported_path_falls_back_to_the_portable_one():
         assert crc_with(bit, DATA) == zlib.crc32(DATA)
 
 
+def test_the_c_dispatcher_on_every_length_to_1100():
+    # crc32() hands short inputs to zlib; the C dispatcher must be right there too.
+    for start in (0, 5):
+        for length in range(1101):
+            chunk = DATA[start : start + length]
+            assert lib.es_crc32(7, chunk, len(chunk)) == zlib.crc32(chunk, 7), (start, length)
+
+
 @given(st.binary(max_size=3000), st.integers(0, 0xFFFFFFFF))
 def test_the_dispatcher_matches_zlib(data, value):
     assert C.crc32(data, value) == zlib.crc32(data, value)

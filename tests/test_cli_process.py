@@ -199,6 +199,9 @@ def test_follow_stops_cleanly_on_ctrl_c(tmp_path):
         stderr=subprocess.PIPE,
         env=_env(),
         cwd=OUTSIDE,
+        # A test run started with SIGINT ignored (a background job, nohup) passes that on, and
+        # Python then never raises KeyboardInterrupt: give the child the default disposition.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         reader = LineReader(proc.stdout)

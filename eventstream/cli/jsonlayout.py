@@ -163,7 +163,7 @@ def header_from_json(obj: Any, where: str) -> Header:
 def _stated_u32(obj: Dict[str, Any], field: str, where: str) -> Optional[int]:
     if field not in obj:
         return None
-    value = obj[field]
+    value: object = obj[field]
     if isinstance(value, bool) or not isinstance(value, int) or not -(1 << 31) <= value < 1 << 32:
         raise LayoutError(f"{where}: {field!r} must be a 32-bit integer, got {value!r}")
     return value & 0xFFFFFFFF
