@@ -7,7 +7,7 @@
 # Runs from the repository root with the project's virtualenv active (.ci/run).
 set -euo pipefail
 FUZZ_SECONDS=${FUZZ_SECONDS:-45}
-ATHERIS_RUNS=${ATHERIS_RUNS:-15000}
+ATHERIS_RUNS=${ATHERIS_RUNS:-40000}
 started=$(date +%s)
 
 # clang with libFuzzer and the sanitizer runtimes (Debian: clang + libclang-rt-*-dev).
