@@ -51,7 +51,7 @@ copy_tree() { mkdir -p "$1" && git ls-files -z | xargs -0 cp --parents -t "$1"; 
 stamp "build policy: auto falls back, require fails, skip builds pure Python; the sdist builds"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 # --no-build-isolation builds need pyproject's build requirements in this environment.
-pip install -q "setuptools>=64" wheel "cffi>=1.15"
+pip install -q "setuptools>=77" wheel "cffi>=1.15"  # the versions pyproject.toml builds with
 copy_tree "$work/policy"
 (
     cd "$work/policy"

