@@ -58,6 +58,12 @@ def _string_header(name: bytes, value: bytes) -> bytes:
     return bytes([len(name)]) + name + b"\x07" + struct.pack(">H", len(value)) + value
 
 
+# Under AddressSanitizer freed memory sits in a quarantine (256 MiB by default) before
+# it is reused, so resident size grows by design; .ci/steps/20-c-core.sh sets this for
+# its ASan run, and the RSS bound is then left to the traced-memory bounds.
+SANITIZED = os.environ.get("EVENTSTREAM_SANITIZED") == "1"
+
+
 def _rss() -> int:
     """Resident set size in bytes (Linux), or 0 where /proc is missing."""
     try:
@@ -384,4 +390,5 @@ def test_many_decodes_leave_memory_flat(backend: str) -> None:
     # the soak run); the slack covers allocator and gc bookkeeping.
     assert late - early < 16 * 1024, late - early
     assert t.peak < 2 * MiB, t.peak
-    assert rss_growth < 8 * MiB, rss_growth
+    if not SANITIZED:
+        assert rss_growth < 8 * MiB, rss_growth

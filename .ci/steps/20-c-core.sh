@@ -96,7 +96,7 @@ copy_tree "$work/src"
 stamp "Python suite on the C backend, ASan+UBSan build"
 (
     cd "$work/src"
-    PYTHONPATH="$work/src" EVENTSTREAM_BACKEND=c HYPOTHESIS_PROFILE=dev \
+    PYTHONPATH="$work/src" EVENTSTREAM_BACKEND=c HYPOTHESIS_PROFILE=dev EVENTSTREAM_SANITIZED=1 \
     LD_PRELOAD="$runtime" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         python -m pytest -q -p no:cacheprovider -k "not python" tests
