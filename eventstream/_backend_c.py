@@ -40,7 +40,7 @@ from typing import Any, Dict, List, Tuple, Union
 
 from . import errors as E
 from ._eventstream_c import ffi, lib
-from ._header_cache import DecodeCache, remember_block
+from ._header_cache import DecodeCache, decode_cache_for, remember_block
 from ._version import __version__
 from .limits import DEFAULT_LIMITS, Limits
 from .types import (
@@ -94,6 +94,7 @@ _pack_u32 = struct.Struct(">I").pack
 
 _EMPTY_HEADERS = new_headers([])
 _U32 = 0xFFFFFFFF
+_FAULTS = 1 << 63
 # Measured crossover of zlib.crc32 and a cffi call into es_crc32 (CPython 3.11, x86-64).
 _SMALL_CRC = 512
 _zlib_crc32 = zlib.crc32
@@ -193,6 +194,48 @@ def _walk(block: bytes, base: int, frame: int, max_value: int) -> Union[Headers,
     if count < 0:
         return tuple(_unpack(fault, 5))
     return _build_headers(block, _unpack(d, count * _HEADER_FIELDS), 0, count)
+
+
+# The last header block decode_bytes() met and its headers: a stream of single
+# messages nearly always repeats its block, and comparing the bytes in place
+# costs less than slicing them out and hashing them for the cache.  Replaced
+# whole (one tuple), so threads always read a matching pair.
+_last_block: Tuple[bytes, Headers] = (b"", _EMPTY_HEADERS)
+_DEFAULT_CACHE = decode_cache_for(DEFAULT_LIMITS.max_header_value)
+_new = tuple.__new__
+
+
+def decode_bytes(buf: bytes) -> Message | None:
+    """``buf`` as exactly one valid message under the default limits, else None.
+
+    The fast path of ``decode()``: one C call checks the prelude, lengths,
+    limits and message CRC.  None means "not exactly one valid message" (a
+    fault, too few bytes or trailing bytes); the caller then takes the general
+    path, which says which.
+    """
+    global _last_block
+    end = len(buf)
+    r = _check_frame(buf, 0, end, _DEFAULT_LIM, _NULL)
+    # Valid and complete: total_length (== len(buf)) in the high half, and never
+    # below 2^36.  Incomplete: 0.  A fault: -code as uint64, at least 2^63.
+    if r >> 32 != end or r <= _U32 or r >= _FAULTS:
+        return None
+    ps = 12 + (r & _U32)
+    if ps == 12:
+        headers = _EMPTY_HEADERS
+    else:
+        block, headers = _last_block
+        if len(block) != ps - 12 or not buf.startswith(block, 12):
+            block = buf[12:ps]
+            headers = _DEFAULT_CACHE.get(block)  # type: ignore[assignment]
+            if headers is None:
+                walked = _walk(block, 12, 0, DEFAULT_LIMITS.max_header_value)
+                if type(walked) is tuple:
+                    return None
+                headers = walked  # type: ignore[assignment]
+                remember_block(_DEFAULT_CACHE, block, headers)
+            _last_block = (block, headers)
+    return _new(Message, (headers, buf[ps : end - 4]))  # type: ignore[no-any-return]
 
 
 def decode_frames(

@@ -15,8 +15,8 @@ from typing import Any, List, Optional, Tuple, Union
 
 from . import errors as E
 from . import types as _types
-from ._header_cache import DecodeCache, remember_block
-from .limits import Limits
+from ._header_cache import DecodeCache, decode_cache_for, remember_block
+from .limits import DEFAULT_LIMITS, Limits
 from .types import (
     HEADER_TYPES,
     Header,
@@ -187,6 +187,55 @@ def _next_header(block: bytes, p: int) -> int:
     if code == 6 or code == 7:
         return t + 3 + (block[t + 1] << 8 | block[t + 2])
     return t + 1 + _SIZE_BY_CODE[code]
+
+
+# The last header block decode_bytes() met and its headers (see _backend_c).
+_last_block: Tuple[bytes, Headers] = (b"", _EMPTY_HEADERS)
+_DEFAULT_CACHE = decode_cache_for(DEFAULT_LIMITS.max_header_value)
+_MAX_BLOCK, _MAX_VALUE = DEFAULT_LIMITS.max_header_block, DEFAULT_LIMITS.max_header_value
+_MAX_PAYLOAD = DEFAULT_LIMITS.max_payload
+
+
+def decode_bytes(buf: bytes) -> Optional[Message]:
+    """``buf`` as exactly one valid message under the default limits, else None.
+
+    The fast path of ``decode()``, with the checks of :func:`decode_frames`.
+    None means "not exactly one valid message" (a fault, too few bytes or
+    trailing bytes); the caller then takes the general path, which says which.
+    """
+    global _last_block
+    end = len(buf)
+    if end < 16:
+        return None
+    total, headers_len, prelude_crc = _unpack_prelude(buf, 0)
+    if (
+        total != end
+        or headers_len > end - 16
+        or headers_len > _MAX_BLOCK
+        or end - 16 - headers_len > _MAX_PAYLOAD
+        or zlib.crc32(buf[:8]) != prelude_crc
+    ):
+        return None
+    crc_at = end - 4
+    body = buf[8:crc_at] if end < _COPY_BELOW else memoryview(buf)[8:crc_at]
+    if zlib.crc32(body, prelude_crc) != _unpack_u32(buf, crc_at)[0]:
+        return None
+    ps = 12 + headers_len
+    if ps == 12:
+        headers = _EMPTY_HEADERS
+    else:
+        block, headers = _last_block
+        if len(block) != headers_len or not buf.startswith(block, 12):
+            block = buf[12:ps]
+            headers = _DEFAULT_CACHE.get(block)  # type: ignore[assignment]
+            if headers is None:
+                try:
+                    headers = _parse_header_block(block, 12, 0, _MAX_VALUE)
+                except _HeaderFault:
+                    return None
+                remember_block(_DEFAULT_CACHE, block, headers)
+            _last_block = (block, headers)
+    return _new(Message, (headers, buf[ps:crc_at]))  # type: ignore[no-any-return]
 
 
 def decode_frames(
