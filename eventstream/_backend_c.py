@@ -232,10 +232,10 @@ def decode_bytes(buf: bytes) -> Message | None:
                 walked = _walk(block, 12, 0, DEFAULT_LIMITS.max_header_value)
                 if type(walked) is tuple:
                     return None
-                headers = walked  # type: ignore[assignment]
+                headers = walked
                 remember_block(_DEFAULT_CACHE, block, headers)
             _last_block = (block, headers)
-    return _new(Message, (headers, buf[ps : end - 4]))  # type: ignore[no-any-return]
+    return _new(Message, (headers, buf[ps : end - 4]))
 
 
 def decode_frames(

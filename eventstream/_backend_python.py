@@ -235,7 +235,7 @@ def decode_bytes(buf: bytes) -> Optional[Message]:
                     return None
                 remember_block(_DEFAULT_CACHE, block, headers)
             _last_block = (block, headers)
-    return _new(Message, (headers, buf[ps:crc_at]))  # type: ignore[no-any-return]
+    return _new(Message, (headers, buf[ps:crc_at]))
 
 
 def decode_frames(
