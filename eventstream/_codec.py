@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional, Union
 
-from . import _active, errors
+from . import _active, _header_codec, errors
 from ._header_cache import decode_cache_for
 from ._header_codec import encode_header_block
 from .limits import DEFAULT_LIMITS, PRELUDE_LENGTH, Limits
@@ -13,6 +13,7 @@ from .types import Message
 Buffer = Union[bytes, bytearray, memoryview]
 
 _DEFAULT_CACHE = decode_cache_for(DEFAULT_LIMITS.max_header_value)
+_MAX_BLOCK, _MAX_PAYLOAD = DEFAULT_LIMITS.max_header_block, DEFAULT_LIMITS.max_payload
 
 
 def _byte_buffer(data: object) -> Buffer:
@@ -67,17 +68,22 @@ def encode(message: Message, *, limits: Optional[Limits] = None) -> bytes:
     The header block and payload must fit ``limits`` (the service limits by
     default), so whatever this encodes, a decoder with the same limits accepts.
     """
-    if not isinstance(message, Message):
+    if type(message) is not Message and not isinstance(message, Message):
         raise TypeError(f"encode() takes a Message, got {type(message).__name__}")
-    limits = limits or DEFAULT_LIMITS
     headers, payload = message
-    block = encode_header_block(headers)
-    if len(block) > limits.max_header_block:
+    last = _header_codec.last_encoded  # encode_header_block's first check, inlined
+    block = last[1] if last[0] is headers else encode_header_block(headers)
+    max_block, max_payload = (
+        (_MAX_BLOCK, _MAX_PAYLOAD)
+        if limits is None
+        else (limits.max_header_block, limits.max_payload)
+    )
+    if len(block) > max_block:
         raise errors.HeadersTooLargeError(
-            f"header block of {len(block)} bytes exceeds the limit of {limits.max_header_block}"
+            f"header block of {len(block)} bytes exceeds the limit of {max_block}"
         )
-    if len(payload) > limits.max_payload:
+    if len(payload) > max_payload:
         raise errors.PayloadTooLargeError(
-            f"payload of {len(payload)} bytes exceeds the limit of {limits.max_payload}"
+            f"payload of {len(payload)} bytes exceeds the limit of {max_payload}"
         )
     return _active.backend.encode_frame(block, payload)  # type: ignore[no-any-return]

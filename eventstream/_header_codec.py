@@ -7,6 +7,7 @@ here; the block's size is checked against the limits by the caller.
 from __future__ import annotations
 
 import struct
+from typing import Tuple
 
 from . import _header_cache
 from .types import Headers
@@ -40,10 +41,22 @@ def _encode_value(htype: int, value: object) -> bytes:
     return value.bytes  # type: ignore[attr-defined, no-any-return]  # 9: UUID
 
 
+# The last Headers object encoded and its block.  A client sending audio encodes
+# the same Headers object again and again, and checking identity costs less than
+# hashing it for the cache.  Replaced whole, so threads read a matching pair; it
+# holds a reference, so the identity cannot be taken over by a new object.
+last_encoded: Tuple[object, bytes] = ((), b"")
+
+
 def encode_header_block(headers: Headers) -> bytes:
     """The wire bytes of ``headers`` (cached for repeated header sets)."""
+    global last_encoded
+    last = last_encoded
+    if last[0] is headers:
+        return last[1]
     block = _header_cache.encode_cache.get(headers)
     if block is not None:
+        last_encoded = (headers, block)
         return block
     parts = []
     for name, htype, value in headers:
@@ -54,4 +67,5 @@ def encode_header_block(headers: Headers) -> bytes:
         parts.append(_encode_value(htype, value))
     block = b"".join(parts)
     _header_cache.remember_encoding(headers, block)
+    last_encoded = (headers, block)
     return block

@@ -339,6 +339,33 @@ def test_decoding_in_many_threads_at_once():
     assert len(C._pool) <= 6
 
 
+def test_encoding_and_one_shot_decoding_in_many_threads_at_once():
+    # encode_frame's scratch buffers and decode_bytes' last-block memo are shared
+    # state; cffi releases the GIL inside every C call, so threads really overlap.
+    messages = [
+        Message({":event-type": f"e{i % 5}", "n": i}, os.urandom(i * 53 % 5000)) for i in range(300)
+    ]
+    wires = [P.encode_frame(encode_header_block(m.headers), m.payload) for m in messages]
+    errors_seen: List[BaseException] = []
+
+    def work() -> None:
+        try:
+            for _ in range(10):
+                for m, w in zip(messages, wires):
+                    assert C.encode_frame(encode_header_block(m.headers), m.payload) == w
+                    assert C.decode_bytes(w) == m
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors_seen.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors_seen
+    assert len(C._encode_pool) <= 6
+
+
 # ---------------------------------------------------------------- selection and version
 
 
