@@ -24,9 +24,10 @@ from .types import Message
 
 DEFAULT_CHUNK_SIZE = 64 * 1024
 
-# A message that completes across chunks is joined into one bytes object up
-# to this size (bytes slice faster than a bytearray's views); a bigger one is
-# completed in the held bytearray, so its payload is copied only once.
+# Held bytes and a chunk that completes their message are joined into one bytes
+# object up to this size (one backend call, and bytes slice faster than a
+# bytearray's views); beyond it the held message is completed in the bytearray,
+# so a big payload is copied only once.
 _JOIN_AS_BYTES = 64 * 1024
 
 
@@ -93,33 +94,42 @@ class Decoder:
     def _feed(self, chunk: Buffer) -> List[Message]:
         buffer = self._buffer
         held = len(buffer)
-        if not held:
-            # Common case: decode straight from the chunk, keep only its tail.
-            data = chunk if type(chunk) is bytes else bytes(chunk)
-            end = len(data)
-            messages, pos, fault = _active.backend.decode_frames(
-                data, 0, end, self.limits, self._cache
-            )
-            base = self._offset
-            self._offset = base + pos
-            if pos < end:
-                buffer += memoryview(data)[pos:]
-                if fault is None:
-                    self._note_need(buffer)
-        elif (
-            type(chunk) is not bytes
-            or held < PRELUDE_LENGTH
-            or self._need_limits is not self.limits
-        ):
-            messages, pos, fault, base = self._feed_buffered(buffer, chunk)
-        else:
+        if held:
+            if (
+                type(chunk) is not bytes
+                or held < PRELUDE_LENGTH
+                or self._need_limits is not self.limits
+            ):
+                messages, pos, fault, base = self._feed_buffered(buffer, chunk)
+                if fault is not None:
+                    self._fail(errors.fault_error(fault, base), messages)
+                return messages  # type: ignore[no-any-return]
             # The held bytes start a message whose prelude was checked: its
             # length is known, so nothing can happen before it is complete.
             need = self._need
             if held + len(chunk) < need:
                 buffer += chunk
                 return []
-            messages, pos, fault, base = self._feed_completing(buffer, chunk, held, need)
+            if held + len(chunk) > _JOIN_AS_BYTES:
+                messages, pos, fault, base = self._feed_completing(buffer, chunk, held, need)
+                if fault is not None:
+                    self._fail(errors.fault_error(fault, base), messages)
+                return messages  # type: ignore[no-any-return]
+            # Small enough to join: one backend call decodes the held message
+            # and the chunk's messages together.
+            chunk = bytes(buffer) + chunk
+            buffer.clear()
+        # Decode straight from the (joined) chunk, keep only its tail.
+        data = chunk if type(chunk) is bytes else bytes(chunk)
+        end = len(data)
+        messages, pos, fault = _active.backend.decode_frames(data, 0, end, self.limits, self._cache)
+        base = self._offset
+        self._offset = base + pos
+        if pos < end:
+            buffer += memoryview(data)[pos:]
+            if fault is None:  # _note_need(), inlined: this runs once per chunk
+                self._need = int.from_bytes(data[pos : pos + 4], "big") if end - pos >= 12 else 0
+                self._need_limits = self.limits
         if fault is not None:
             self._fail(errors.fault_error(fault, base), messages)
         return messages  # type: ignore[no-any-return]
