@@ -40,14 +40,20 @@ from typing import Any, Dict, List, Tuple, Union
 
 from . import errors as E
 from ._eventstream_c import ffi, lib
-from ._header_cache import DecodeCache, decode_cache_for, remember_block
+from ._header_cache import (
+    DecodeCache,
+    decode_cache_for,
+    header_cache,
+    remember_block,
+    remember_header,
+)
 from ._version import __version__
 from .limits import DEFAULT_LIMITS, Limits
 from .types import (
     HEADER_TYPES,
+    Header,
     Headers,
     Message,
-    new_header,
     new_headers,
     new_message,
     uuid_from_bytes,
@@ -94,6 +100,7 @@ _pack_prelude = struct.Struct(">III").pack
 _pack_u32 = struct.Struct(">I").pack
 
 _EMPTY_HEADERS = new_headers([])
+_new = tuple.__new__
 _U32 = 0xFFFFFFFF
 _FAULTS = 1 << 63
 # Measured crossover of zlib.crc32 and a cffi call into es_crc32 (CPython 3.11, x86-64).
@@ -167,23 +174,36 @@ def crc32(data: Buffer, value: int = 0) -> int:
 
 
 def _build_headers(block: bytes, d: List[int], i: int, count: int) -> Headers:
-    """Headers from ``count`` descriptors at ``d[i:]`` (offsets into ``block``)."""
-    headers = []
+    """Headers from ``count`` descriptors at ``d[i:]`` (offsets into ``block``).
+
+    String, bytes and boolean headers come from the single-header cache when
+    their wire bytes are there (the walk has validated them already).
+    """
+    headers: List[Header] = []
+    append = headers.append
+    cached = header_cache.get
     for _ in range(count):
         ns, ne, code, v1, v2 = d[i : i + 5]
         i += 5
-        if code <= 1:
-            value: Any = code == 0
-        elif code == 7:
-            value = block[v1:v2].decode("utf-8")
-        elif code == 6:
-            value = block[v1:v2]
-        elif code == 9:
-            value = uuid_from_bytes(block[v1:v2])
+        if code == 7 or code == 6:
+            raw = block[ns - 1 : v2]
+            header = cached(raw)
+            if header is None:
+                value: Any = block[v1:v2].decode("utf-8") if code == 7 else block[v1:v2]
+                header = _new(Header, (block[ns:ne].decode("utf-8"), HEADER_TYPES[code], value))
+                remember_header(raw, header)
+            append(header)
+        elif code <= 1:
+            raw = block[ns - 1 : ne + 1]
+            header = cached(raw)
+            if header is None:
+                header = _new(Header, (block[ns:ne].decode("utf-8"), HEADER_TYPES[code], code == 0))
+                remember_header(raw, header)
+            append(header)
         else:
-            value = v1
-        headers.append(new_header(block[ns:ne].decode("utf-8"), HEADER_TYPES[code], value))
-    return new_headers(headers)
+            value = uuid_from_bytes(block[v1:v2]) if code == 9 else v1
+            append(_new(Header, (block[ns:ne].decode("utf-8"), HEADER_TYPES[code], value)))
+    return _new(Headers, headers)
 
 
 def _walk(block: bytes, base: int, frame: int, max_value: int) -> Union[Headers, E.Fault]:
@@ -203,7 +223,6 @@ def _walk(block: bytes, base: int, frame: int, max_value: int) -> Union[Headers,
 # whole (one tuple), so threads always read a matching pair.
 _last_block: Tuple[bytes, Headers] = (b"", _EMPTY_HEADERS)
 _DEFAULT_CACHE = decode_cache_for(DEFAULT_LIMITS.max_header_value)
-_new = tuple.__new__
 
 
 def decode_bytes(buf: bytes) -> Message | None:

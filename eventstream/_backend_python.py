@@ -15,7 +15,13 @@ from typing import Any, List, Optional, Tuple, Union
 
 from . import errors as E
 from . import types as _types
-from ._header_cache import DecodeCache, decode_cache_for, remember_block
+from ._header_cache import (
+    DecodeCache,
+    decode_cache_for,
+    header_cache,
+    remember_block,
+    remember_header,
+)
 from .limits import DEFAULT_LIMITS, Limits
 from .types import (
     HEADER_TYPES,
@@ -104,7 +110,7 @@ def _header_fault(block: bytes, p: int, base: int, frame: int, max_value: int) -
 _SIZE_BY_CODE = (0, 0, 1, 2, 4, 8, 0, 0, 8, 16)
 _UNPACK_BY_CODE = (None, None, _unpack_i8, _unpack_i16, _unpack_i32, _unpack_i64, None, None,
                    _unpack_i64, None)  # fmt: skip
-_STRING, _BYTES, _UUID = HEADER_TYPES[7], HEADER_TYPES[6], HEADER_TYPES[9]
+_UUID = HEADER_TYPES[9]
 _new = tuple.__new__
 _object_new = object.__new__
 _object_setattr = object.__setattr__
@@ -127,6 +133,7 @@ def _parse_header_block(block: bytes, base: int, frame: int, max_value: int) -> 
     """
     headers: List[Header] = []
     append = headers.append
+    cached = header_cache.get
     end = len(block)
     p = 0
     try:
@@ -135,23 +142,28 @@ def _parse_header_block(block: bytes, base: int, frame: int, max_value: int) -> 
             # name length 0, name past the block, or no type byte
             if t >= end or t == p + 1:
                 raise IndexError
-            name = block[p + 1 : t].decode()  # UTF-8, strict
             code = block[t]
-            if code == 7:
+            if code == 7 or code == 6:
                 v = t + 3
-                p = v + (block[t + 1] << 8 | block[t + 2])
-                if p > end or p - v > max_value:
+                q = v + (block[t + 1] << 8 | block[t + 2])
+                if q > end or q - v > max_value:
                     raise IndexError
-                append(_new(Header, (name, _STRING, block[v:p].decode())))
-            elif code <= 1:
+                # Checked so far: lengths and limit.  Equal bytes passed the UTF-8
+                # checks before if they are in the cache.
+                raw = block[p:q]
+                header = cached(raw)
+                if header is None:
+                    name = block[p + 1 : t].decode()  # UTF-8, strict
+                    value: Any = block[v:q].decode() if code == 7 else block[v:q]
+                    header = _new(Header, (name, HEADER_TYPES[code], value))
+                    remember_header(raw, header)
+                append(header)
+                p = q
+                continue
+            name = block[p + 1 : t].decode()  # UTF-8, strict
+            if code <= 1:
                 append(_new(Header, (name, HEADER_TYPES[code], code == 0)))
                 p = t + 1
-            elif code == 6:
-                v = t + 3
-                p = v + (block[t + 1] << 8 | block[t + 2])
-                if p > end or p - v > max_value:
-                    raise IndexError
-                append(_new(Header, (name, _BYTES, block[v:p])))
             elif code == 9:
                 v = t + 1
                 p = t + 17

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Dict
 
-from .types import Headers
+from .types import Header, Headers
 
 # Bounds the memory: at most MAX_ENTRIES blocks of at most MAX_BLOCK bytes and
 # MAX_HEADERS headers each.  The header count matters more than the bytes: a 2 KiB
@@ -21,7 +21,17 @@ MAX_ENTRIES = 512
 MAX_BLOCK = 2048
 MAX_HEADERS = 32
 
+# Single headers by their wire bytes (name length byte to value end), for string,
+# bytes and boolean headers of at most MAX_HEADER_BYTES: a block that changes in
+# one header (a sequence number, an id) still repeats the others, whose names and
+# values then need no decoding.  The bytes decide the Header completely, and a
+# header is only looked up here after it passed the checks of the decode at hand,
+# so one cache serves every limit.
+MAX_HEADER_ENTRIES = 512
+MAX_HEADER_BYTES = 128
+
 DecodeCache = Dict[bytes, Headers]
+header_cache: Dict[bytes, Header] = {}
 EncodeCache = Dict[Headers, bytes]
 
 # One decode cache per header-value limit: a block is only in the cache of a
@@ -45,6 +55,14 @@ def remember_block(cache: DecodeCache, block: bytes, headers: Headers) -> None:
         cache[block] = headers
 
 
+def remember_header(raw: bytes, header: Header) -> None:
+    """Store a validated header under its wire bytes, emptying the cache when full."""
+    if len(raw) <= MAX_HEADER_BYTES:
+        if len(header_cache) >= MAX_HEADER_ENTRIES:
+            header_cache.clear()
+        header_cache[raw] = header
+
+
 def remember_encoding(headers: Headers, block: bytes) -> None:
     if len(block) <= MAX_BLOCK and len(headers) <= MAX_HEADERS:
         if len(encode_cache) >= MAX_ENTRIES:
@@ -57,3 +75,4 @@ def clear() -> None:
     for cache in _decode_caches.values():
         cache.clear()
     encode_cache.clear()
+    header_cache.clear()

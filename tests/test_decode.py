@@ -234,6 +234,34 @@ def test_the_header_value_limit_is_configurable():
     assert _block_fault(block, Limits(max_header_value=4)).code == "header_value_limit"
 
 
+def test_a_header_cached_alone_does_not_bypass_a_stricter_limit_or_utf8_check():
+    from eventstream import _header_cache
+
+    tag = header(b":event-type", 7, string_value(b"Transcript"))
+    loose = frame(tag + header(b"n", 4, struct.pack(">i", 1)))
+    assert eventstream.decode(loose).headers[":event-type"] == "Transcript"
+    assert tag in _header_cache.header_cache  # cached on its own wire bytes
+    # The same header in a new block, under a limit it exceeds: still rejected.
+    block = tag + header(b"n", 4, struct.pack(">i", 2))
+    fault = _block_fault(block, Limits(max_header_value=9))
+    assert (fault.code, fault.offset) == ("header_value_limit", 12 + 1 + 11 + 1)
+    # And a header that differs from a cached one in a byte is decoded afresh.
+    bad = header(b":event-type", 7, string_value(b"Transcrip\xff"))
+    assert _block_fault(bad).code == "header_value_utf8"
+
+
+def test_the_single_header_cache_stays_bounded():
+    from eventstream import _header_cache
+
+    for i in range(3 * _header_cache.MAX_HEADER_ENTRIES):
+        block = header(b"id", 7, string_value(b"%08d" % i)) + header(b"ok", 0, b"")
+        assert eventstream.decode(frame(block)).headers["id"] == "%08d" % i
+        assert len(_header_cache.header_cache) <= _header_cache.MAX_HEADER_ENTRIES
+    big = header(b"big", 6, string_value(b"x" * _header_cache.MAX_HEADER_BYTES))
+    eventstream.decode(frame(big))
+    assert big not in _header_cache.header_cache
+
+
 def test_a_value_of_32767_bytes_decodes_and_one_more_is_over_the_limit():
     fits = header(b"a", 7, string_value(b"x" * 32767))
     assert eventstream.decode(frame(fits)).headers["a"] == "x" * 32767
