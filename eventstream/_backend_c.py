@@ -78,6 +78,7 @@ _SHIFT = lib.ES_BATCH_SHIFT
 _MASK = lib.ES_BATCH_MASK
 _DONE = lib.ES_BATCH_DONE
 _FULL = lib.ES_BATCH_FULL
+_NO_ROOM = lib.ES_ERR_NO_ROOM
 
 # Messages and header descriptors one call can report; more means another call.
 _FRAME_CAP = 128
@@ -115,7 +116,7 @@ class _Scratch:
     of a cdata item read or an ``ffi.unpack``.
     """
 
-    __slots__ = ("batch", "ints", "keep", "limits")
+    __slots__ = ("batch", "fault_ptr", "headers_ptr", "ints", "keep", "limits")
 
     def __init__(self) -> None:
         self.keep = ffi.new("int64_t[]", _HEADERS_AT + _HEADER_CAP * _HEADER_FIELDS + _FAULT_FIELDS)
@@ -124,8 +125,8 @@ class _Scratch:
         batch.frame_cap = _FRAME_CAP
         batch.header_cap = _HEADER_CAP
         batch.frames = self.keep
-        batch.headers = self.keep + _HEADERS_AT
-        batch.fault = self.keep + _FAULT_AT
+        batch.headers = self.headers_ptr = self.keep + _HEADERS_AT
+        batch.fault = self.fault_ptr = self.keep + _FAULT_AT
         self.limits: Any = None
 
     def set_limits(self, limits: Limits) -> None:
@@ -207,7 +208,30 @@ def _build_headers(block: bytes, d: List[int], i: int, count: int) -> Headers:
 
 
 def _walk(block: bytes, base: int, frame: int, max_value: int) -> Union[Headers, E.Fault]:
-    """Walk one header block in its own call (no room for it in a batch)."""
+    """Walk one header block in its own call, into a pooled scratch if it fits."""
+    try:
+        scratch = _pool.pop()
+    except IndexError:
+        scratch = _Scratch()
+    try:
+        count = _walk_headers(
+            block,
+            len(block),
+            base,
+            frame,
+            max_value,
+            scratch.headers_ptr,
+            _HEADER_CAP,
+            scratch.fault_ptr,
+        )
+        if count >= 0:
+            descs = scratch.ints[_HEADERS_AT : _HEADERS_AT + count * _HEADER_FIELDS].tolist()
+            return _build_headers(block, descs, 0, count)
+        if count != _NO_ROOM:
+            return tuple(scratch.ints[_FAULT_AT : _FAULT_AT + 5].tolist())  # type: ignore[return-value]
+    finally:
+        _pool.append(scratch)
+    # More headers than a scratch holds (len(block) // 3 + 1 always suffices).
     cap = len(block) // 3 + 1
     d = ffi.new("int64_t[]", cap * _HEADER_FIELDS + _FAULT_FIELDS)
     fault = d + cap * _HEADER_FIELDS

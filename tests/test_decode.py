@@ -250,12 +250,22 @@ def test_a_header_cached_alone_does_not_bypass_a_stricter_limit_or_utf8_check():
     assert _block_fault(bad).code == "header_value_utf8"
 
 
+def test_blocks_of_more_headers_than_a_scratch_array_holds():
+    # 700 headers: more than the C backend's pooled descriptor array (512).
+    block = b"".join(header(b"%c" % (65 + i % 26), i % 2, b"") for i in range(700))
+    headers = eventstream.decode(frame(block)).headers
+    assert [h.value for h in headers] == [i % 2 == 0 for i in range(700)]
+    bad = block[: 3 * 600] + b"\x01A\x0c" + block[3 * 601 :]
+    fault = _block_fault(bad)
+    assert (fault.code, fault.offset) == ("header_type_unknown", 12 + 3 * 600 + 2)
+
+
 def test_the_single_header_cache_stays_bounded():
     from eventstream import _header_cache
 
     for i in range(3 * _header_cache.MAX_HEADER_ENTRIES):
         block = header(b"id", 7, string_value(b"%08d" % i)) + header(b"ok", 0, b"")
-        assert eventstream.decode(frame(block)).headers["id"] == "%08d" % i
+        assert eventstream.decode(frame(block)).headers["id"] == f"{i:08d}"
         assert len(_header_cache.header_cache) <= _header_cache.MAX_HEADER_ENTRIES
     big = header(b"big", 6, string_value(b"x" * _header_cache.MAX_HEADER_BYTES))
     eventstream.decode(frame(big))
