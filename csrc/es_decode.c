@@ -182,6 +182,14 @@ uint64_t es_check_frame(const uint8_t *buf, size_t pos, size_t end, const es_lim
     return ((uint64_t)total << 32) | (uint64_t)headers_len;
 }
 
+int64_t es_check_one(const uint8_t *buf, size_t len, const es_limits *limits) {
+    size_t total = 0, headers_len = 0;
+    if (s_check_frame(buf, 0, len, limits, NULL, &total, &headers_len) != 0 || total != len) {
+        return 0;
+    }
+    return (int64_t)headers_len + 1;
+}
+
 #define ES_PACK(frames, stop) ((int64_t)(frames) << ES_BATCH_SHIFT | (int64_t)(stop))
 
 int64_t es_decode_batch(const uint8_t *buf, size_t pos, size_t end, int64_t max_frames, es_batch *batch) {

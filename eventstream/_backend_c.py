@@ -91,6 +91,7 @@ _frame_crcs = lib.es_frame_crcs
 _encode_into = lib.es_encode_frame
 _decode_batch = lib.es_decode_batch
 _check_frame = lib.es_check_frame
+_check_one = lib.es_check_one
 _walk_headers = lib.es_walk_headers
 _unpack = ffi.unpack
 _from_buffer = ffi.from_buffer
@@ -103,7 +104,6 @@ _pack_u32 = struct.Struct(">I").pack
 _EMPTY_HEADERS = new_headers([])
 _new = tuple.__new__
 _U32 = 0xFFFFFFFF
-_FAULTS = 1 << 63
 # Measured crossover of zlib.crc32 and a cffi call into es_crc32 (CPython 3.11, x86-64).
 _SMALL_CRC = 512
 _zlib_crc32 = zlib.crc32
@@ -252,34 +252,31 @@ _DEFAULT_CACHE = decode_cache_for(DEFAULT_LIMITS.max_header_value)
 def decode_bytes(buf: bytes) -> Message | None:
     """``buf`` as exactly one valid message under the default limits, else None.
 
-    The fast path of ``decode()``: one C call checks the prelude, lengths,
-    limits and message CRC.  None means "not exactly one valid message" (a
-    fault, too few bytes or trailing bytes); the caller then takes the general
-    path, which says which.
+    The fast path of ``decode()``: one C call (``es_check_one``, three arguments)
+    checks the prelude, lengths, limits and message CRC, and that the message
+    fills ``buf``.  None means "not exactly one valid message" (a fault, too few
+    bytes or trailing bytes); the caller then takes the general path, which says
+    which.
     """
     global _last_block
-    end = len(buf)
-    r = _check_frame(buf, 0, end, _DEFAULT_LIM, _NULL)
-    # Valid and complete: total_length (== len(buf)) in the high half, and never
-    # below 2^36.  Incomplete: 0.  A fault: -code as uint64, at least 2^63.
-    if r >> 32 != end or r <= _U32 or r >= _FAULTS:
+    h = _check_one(buf, len(buf), _DEFAULT_LIM)  # 1 + headers_length, or 0
+    if h == 1:
+        return _new(Message, (_EMPTY_HEADERS, buf[12:-4]))
+    if not h:
         return None
-    ps = 12 + (r & _U32)
-    if ps == 12:
-        headers = _EMPTY_HEADERS
-    else:
-        block, headers = _last_block
-        if len(block) != ps - 12 or not buf.startswith(block, 12):
-            block = buf[12:ps]
-            headers = _DEFAULT_CACHE.get(block)  # type: ignore[assignment]
-            if headers is None:
-                walked = _walk(block, 12, 0, DEFAULT_LIMITS.max_header_value)
-                if type(walked) is tuple:
-                    return None
-                headers = walked
-                remember_block(_DEFAULT_CACHE, block, headers)
-            _last_block = (block, headers)
-    return _new(Message, (headers, buf[ps : end - 4]))
+    ps = h + 11
+    block, headers = _last_block
+    if len(block) != h - 1 or not buf.startswith(block, 12):
+        block = buf[12:ps]
+        headers = _DEFAULT_CACHE.get(block)  # type: ignore[assignment]
+        if headers is None:
+            walked = _walk(block, 12, 0, DEFAULT_LIMITS.max_header_value)
+            if type(walked) is tuple:
+                return None
+            headers = walked
+            remember_block(_DEFAULT_CACHE, block, headers)
+        _last_block = (block, headers)
+    return _new(Message, (headers, buf[ps:-4]))
 
 
 def decode_frames(

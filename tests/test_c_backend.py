@@ -148,6 +148,7 @@ def test_the_cdef_is_the_marked_region_of_the_header():
         "es_crc32",
         "es_decode_batch",
         "es_check_frame",
+        "es_check_one",
         "es_walk_headers",
         "es_frame_crcs",
     ):

@@ -270,6 +270,9 @@ static void roundtrip(const uint8_t *data, size_t len) {
     if (total != len) {
         return;
     }
+    /* decode()'s fast path: exactly one valid message, and nothing less */
+    CHECK_EQ(es_check_one(data, len, &s_default_limits), (int64_t)hlen + 1);
+    CHECK_EQ(es_check_one(data, len - 1, &s_default_limits), 0);
     count = es_walk_headers(data + 12, hlen, 12, 0, 0x7fff, desc, 64, fault);
     CHECK(count >= 0);
     for (i = 0; count > 0 && i < (size_t)count; i++) {
@@ -427,6 +430,11 @@ static void test_frame_faults(void) {
     size_t n = make_frame(f, (const uint8_t *)"\x01" "a\x02\x05", 4, (const uint8_t *)"abcd", 4);
     CHECK_EQ(n, 24);
     CHECK_EQ(decode_one(f, n, &s_default_limits, fault), 0);
+    /* exactly one message: yes; with a trailing byte or under small limits: no */
+    CHECK_EQ(es_check_one(f, n, &s_default_limits), 4 + 1);
+    f[n] = 0;
+    CHECK_EQ(es_check_one(f, n + 1, &s_default_limits), 0);
+    CHECK_EQ(es_check_one(f, n, &small), 0);
     /* every prefix is incomplete (the prelude is valid) */
     {
         size_t k;
@@ -494,6 +502,7 @@ static void test_frame_faults(void) {
     }
     /* the fault record is optional */
     CHECK_EQ(es_check_frame(f, 0, n, &s_default_limits, NULL), -ES_ERR_PAYLOAD_LIMIT);
+    CHECK_EQ(es_check_one(f, n, &s_default_limits), 0);
     /* a header fault in a frame whose CRCs are right */
     n = make_frame(f, (const uint8_t *)"\x01" "a\x0b", 3, NULL, 0);
     fix_crcs(f);

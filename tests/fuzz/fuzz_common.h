@@ -692,6 +692,16 @@ static void fz_check_single_frames(const fz_result *ref, const uint8_t *buf, siz
         again = (int64_t)es_check_frame(buf, pos, n, lim, NULL);
         FUZZ_CHECK(got == again, "es_check_frame at %zu: %lld with a fault record, %lld without", pos,
                    (long long)got, (long long)again);
+        {
+            /* es_check_one (decode()'s fast path) on the rest of the input: 1 + headers_length
+             * exactly when es_check_frame finds a complete message that ends the input. */
+            int64_t one = es_check_one(buf + pos, n - pos, lim);
+            int64_t expect = ((uint64_t)got > 0xffffffffu && ((uint64_t)got >> 32) == n - pos)
+                                 ? (int64_t)((uint64_t)got & 0xffffffffu) + 1
+                                 : 0;
+            FUZZ_CHECK(one == expect, "es_check_one at %zu: %lld, want %lld", pos, (long long)one,
+                       (long long)expect);
+        }
         if (i < ref->n_frames || (ref->has_fault && ref->fault[0] <= ES_ERR_HEADER_NAME_EMPTY)) {
             size_t total = i < ref->n_frames ? (size_t)(ref->frames[i].payload_end + 4) - pos
                                              : (size_t)(ref->fault[7] + 4) - pos;
