@@ -39,6 +39,7 @@ import zlib
 from typing import Any, Dict, List, Tuple, Union
 
 from . import errors as E
+from . import types as _types
 from ._eventstream_c import ffi, lib
 from ._header_cache import (
     DecodeCache,
@@ -56,7 +57,6 @@ from .types import (
     Message,
     new_headers,
     new_message,
-    uuid_from_bytes,
 )
 
 NAME = "c"
@@ -103,6 +103,17 @@ _pack_u32 = struct.Struct(">I").pack
 
 _EMPTY_HEADERS = new_headers([])
 _new = tuple.__new__
+_object_new = object.__new__
+_int_from_bytes = int.from_bytes
+_uuid_parts: Any = None  # types._load_uuid_parts(), once a UUID header is seen
+
+
+def _load_uuid_parts() -> Any:
+    global _uuid_parts
+    _uuid_parts = _types._load_uuid_parts()
+    return _uuid_parts
+
+
 _U32 = 0xFFFFFFFF
 # Measured crossover of zlib.crc32 and a cffi call into es_crc32 (CPython 3.11, x86-64).
 _SMALL_CRC = 512
@@ -174,8 +185,8 @@ def crc32(data: Buffer, value: int = 0) -> int:
         return _crc32(value & _U32, p, len(p))  # type: ignore[no-any-return]
 
 
-def _build_headers(block: bytes, d: List[int], i: int, count: int) -> Headers:
-    """Headers from ``count`` descriptors at ``d[i:]`` (offsets into ``block``).
+def _build_headers(block: bytes, d: List[int]) -> Headers:
+    """Headers from the descriptors ``d`` (5 values per header; offsets into ``block``).
 
     String, bytes and boolean headers come from the single-header cache when
     their wire bytes are there (the walk has validated them already).
@@ -183,9 +194,8 @@ def _build_headers(block: bytes, d: List[int], i: int, count: int) -> Headers:
     headers: List[Header] = []
     append = headers.append
     cached = header_cache.get
-    for _ in range(count):
-        ns, ne, code, v1, v2 = d[i : i + 5]
-        i += 5
+    it = iter(d)
+    for ns, ne, code, v1, v2 in zip(it, it, it, it, it):
         if code == 7 or code == 6:
             raw = block[ns - 1 : v2]
             header = cached(raw)
@@ -201,9 +211,14 @@ def _build_headers(block: bytes, d: List[int], i: int, count: int) -> Headers:
                 header = _new(Header, (block[ns:ne].decode("utf-8"), HEADER_TYPES[code], code == 0))
                 remember_header(raw, header)
             append(header)
-        else:
-            value = uuid_from_bytes(block[v1:v2]) if code == 9 else v1
+        elif code == 9:  # types.uuid_from_bytes, inlined
+            uuid_cls, unknown, set_int, set_safe = _uuid_parts or _load_uuid_parts()
+            value = _object_new(uuid_cls)
+            set_int(value, _int_from_bytes(block[v1:v2], "big"))
+            set_safe(value, unknown)
             append(_new(Header, (block[ns:ne].decode("utf-8"), HEADER_TYPES[code], value)))
+        else:
+            append(_new(Header, (block[ns:ne].decode("utf-8"), HEADER_TYPES[code], v1)))
     return _new(Headers, headers)
 
 
@@ -226,7 +241,7 @@ def _walk(block: bytes, base: int, frame: int, max_value: int) -> Union[Headers,
         )
         if count >= 0:
             descs = scratch.ints[_HEADERS_AT : _HEADERS_AT + count * _HEADER_FIELDS].tolist()
-            return _build_headers(block, descs, 0, count)
+            return _build_headers(block, descs)
         if count != _NO_ROOM:
             return tuple(scratch.ints[_FAULT_AT : _FAULT_AT + 5].tolist())  # type: ignore[return-value]
     finally:
@@ -238,7 +253,7 @@ def _walk(block: bytes, base: int, frame: int, max_value: int) -> Union[Headers,
     count = _walk_headers(block, len(block), base, frame, max_value, d, cap, fault)
     if count < 0:
         return tuple(_unpack(fault, 5))
-    return _build_headers(block, _unpack(d, count * _HEADER_FIELDS), 0, count)
+    return _build_headers(block, _unpack(d, count * _HEADER_FIELDS))
 
 
 # The last header block decode_bytes() met and its headers: a stream of single
@@ -376,7 +391,7 @@ def decode_frames(
                             headers = cached
                         elif info >= 0:
                             descs = ints[di : di + info * _HEADER_FIELDS].tolist()
-                            headers = _build_headers(block, descs, 0, info)
+                            headers = _build_headers(block, descs)
                             remember_block(cache, block, headers)
                         else:
                             walked = _walk(block, bs, bs - 12, max_value)

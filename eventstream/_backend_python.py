@@ -113,9 +113,8 @@ _UNPACK_BY_CODE = (None, None, _unpack_i8, _unpack_i16, _unpack_i32, _unpack_i64
 _UUID = HEADER_TYPES[9]
 _new = tuple.__new__
 _object_new = object.__new__
-_object_setattr = object.__setattr__
 _int_from_bytes = int.from_bytes
-_uuid_parts: Any = None  # (uuid.UUID, SafeUUID.unknown), once a UUID header is seen
+_uuid_parts: Any = None  # types._load_uuid_parts(), once a UUID header is seen
 
 
 def _load_uuid_parts() -> Any:
@@ -170,10 +169,10 @@ def _parse_header_block(block: bytes, base: int, frame: int, max_value: int) -> 
                 if p > end:
                     raise IndexError
                 # uuid.UUID(bytes=...) without its argument checks (see types.uuid_from_bytes)
-                uuid_cls, unknown = _uuid_parts or _load_uuid_parts()
+                uuid_cls, unknown, set_int, set_safe = _uuid_parts or _load_uuid_parts()
                 u = _object_new(uuid_cls)
-                _object_setattr(u, "int", _int_from_bytes(block[v:p], "big"))
-                _object_setattr(u, "is_safe", unknown)
+                set_int(u, _int_from_bytes(block[v:p], "big"))
+                set_safe(u, unknown)
                 append(_new(Header, (name, _UUID, u)))
             elif code <= 9:
                 v = t + 1

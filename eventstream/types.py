@@ -465,11 +465,27 @@ _object_setattr = object.__setattr__
 _int_from_bytes = int.from_bytes
 
 
+def _slot_setter(cls: Any, name: str) -> Any:
+    """A setter for ``cls``'s slot ``name`` that bypasses ``cls.__setattr__``."""
+    slot = cls.__dict__.get(name)
+    setter = getattr(slot, "__set__", None)
+    if setter is None:  # not a plain slot on this interpreter: the generic path
+        return lambda obj, value: _object_setattr(obj, name, value)
+    return setter
+
+
 def _load_uuid_parts() -> Any:
+    """(uuid.UUID, SafeUUID.unknown, set int, set is_safe), loaded at first use."""
     global _uuid_parts
     import uuid
 
-    _uuid_parts = (uuid.UUID, uuid.SafeUUID.unknown)
+    cls = uuid.UUID
+    _uuid_parts = (
+        cls,
+        uuid.SafeUUID.unknown,
+        _slot_setter(cls, "int"),
+        _slot_setter(cls, "is_safe"),
+    )
     return _uuid_parts
 
 
@@ -478,10 +494,11 @@ def uuid_from_bytes(raw: bytes) -> Any:
 
     Equal in every respect to ``uuid.UUID(bytes=raw)`` (the same ``int`` and
     ``is_safe``) but skips the argument checks of ``UUID.__init__``, which
-    cost more than the rest of decoding a UUID header.
+    cost more than the rest of decoding a UUID header, and sets the two slots
+    through their descriptors (UUID forbids ``setattr``).
     """
-    cls, unknown = _uuid_parts or _load_uuid_parts()
+    cls, unknown, set_int, set_safe = _uuid_parts or _load_uuid_parts()
     u = _object_new(cls)
-    _object_setattr(u, "int", _int_from_bytes(raw, "big"))
-    _object_setattr(u, "is_safe", unknown)
+    set_int(u, _int_from_bytes(raw, "big"))
+    set_safe(u, unknown)
     return u
