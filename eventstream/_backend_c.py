@@ -39,7 +39,6 @@ import zlib
 from typing import Any, Dict, List, Tuple, Union
 
 from . import errors as E
-from . import types as _types
 from ._eventstream_c import ffi, lib
 from ._header_cache import (
     DecodeCache,
@@ -57,6 +56,7 @@ from .types import (
     Message,
     new_headers,
     new_message,
+    uuid_from_bytes,
 )
 
 NAME = "c"
@@ -103,15 +103,6 @@ _pack_u32 = struct.Struct(">I").pack
 
 _EMPTY_HEADERS = new_headers([])
 _new = tuple.__new__
-_object_new = object.__new__
-_int_from_bytes = int.from_bytes
-_uuid_parts: Any = None  # types._load_uuid_parts(), once a UUID header is seen
-
-
-def _load_uuid_parts() -> Any:
-    global _uuid_parts
-    _uuid_parts = _types._load_uuid_parts()
-    return _uuid_parts
 
 
 _U32 = 0xFFFFFFFF
@@ -211,11 +202,8 @@ def _build_headers(block: bytes, d: List[int]) -> Headers:
                 header = _new(Header, (block[ns:ne].decode("utf-8"), HEADER_TYPES[code], code == 0))
                 remember_header(raw, header)
             append(header)
-        elif code == 9:  # types.uuid_from_bytes, inlined
-            uuid_cls, unknown, set_int, set_safe = _uuid_parts or _load_uuid_parts()
-            value = _object_new(uuid_cls)
-            set_int(value, _int_from_bytes(block[v1:v2], "big"))
-            set_safe(value, unknown)
+        elif code == 9:
+            value = uuid_from_bytes(block[v1:v2])
             append(_new(Header, (block[ns:ne].decode("utf-8"), HEADER_TYPES[code], value)))
         else:
             append(_new(Header, (block[ns:ne].decode("utf-8"), HEADER_TYPES[code], v1)))

@@ -11,7 +11,7 @@ import threading
 import uuid
 import zlib
 from array import array
-from typing import List
+from typing import Callable, List
 
 import crcmod.predefined
 import pytest
@@ -331,11 +331,7 @@ def test_decoding_in_many_threads_at_once():
         except BaseException as exc:  # pragma: no cover - reported below
             errors_seen.append(exc)
 
-    threads = [threading.Thread(target=work) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _in_threads(work, 6)
     assert not errors_seen
     assert len(C._pool) <= 6
 
@@ -358,13 +354,17 @@ def test_encoding_and_one_shot_decoding_in_many_threads_at_once():
         except BaseException as exc:  # pragma: no cover - reported below
             errors_seen.append(exc)
 
-    threads = [threading.Thread(target=work) for _ in range(6)]
+    _in_threads(work, 6)
+    assert not errors_seen
+    assert len(C._encode_pool) <= 6
+
+
+def _in_threads(work: Callable[[], None], count: int) -> None:
+    threads = [threading.Thread(target=work) for _ in range(count)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert not errors_seen
-    assert len(C._encode_pool) <= 6
 
 
 # ---------------------------------------------------------------- selection and version
