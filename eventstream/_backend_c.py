@@ -7,10 +7,11 @@ header-block cache.  Only the byte crunching differs.  A cffi call costs a few
 hundred nanoseconds, as much as building a message, so each path makes as few
 calls and reads as few results as it can:
 
-* One message from ``bytes`` (``decode()``): ``es_check_frame`` checks the prelude,
-  lengths, limits and message CRC and returns both lengths packed in one integer.
-  The header block is looked up in the cache and walked (``es_walk_headers``, a
-  second call) only when it is not there.
+* One message from ``bytes`` (``decode_bytes``): ``es_check_one`` checks the
+  prelude, lengths, limits and message CRC and that the message fills the
+  buffer, in one three-argument call (every cffi argument costs time).  The
+  header block is compared with the last one in place, else looked up in the
+  cache, and walked (``es_walk_headers``, a second call) only when it is new.
 * Everything else: ``es_decode_batch`` checks every complete message of the buffer
   in one call, walks each new header block (UTF-8 included) into an int64
   descriptor array, and marks a block equal to the last non-empty one so it is
@@ -22,8 +23,9 @@ calls and reads as few results as it can:
   resized again at once.  Offsets outside the buffer raise ValueError rather than
   let C read past it.  Limits that C's uint32 fields cannot hold (never needed:
   the wire caps every length at 32 bits) go to the Python backend.
-* ``encode_frame``: one call computes both CRCs over the block and payload in
-  place; ``b"".join`` makes the only copy.
+* ``encode_frame``: one call writes a message of up to 64 KiB whole (both CRCs
+  in the pass that copies) into a pooled buffer, and ``ffi.unpack`` copies it
+  out; a larger one gets its CRCs from one call and ``b"".join`` makes the copy.
 
 Threads: cffi releases the GIL during every C call, so result arrays are never
 shared between calls in flight.  Each batch call takes a scratch set from a pool
@@ -42,7 +44,6 @@ from . import errors as E
 from ._eventstream_c import ffi, lib
 from ._header_cache import (
     DecodeCache,
-    decode_cache_for,
     header_cache,
     remember_block,
     remember_header,
@@ -90,7 +91,6 @@ _crc32 = lib.es_crc32
 _frame_crcs = lib.es_frame_crcs
 _encode_into = lib.es_encode_frame
 _decode_batch = lib.es_decode_batch
-_check_frame = lib.es_check_frame
 _check_one = lib.es_check_one
 _walk_headers = lib.es_walk_headers
 _unpack = ffi.unpack
@@ -244,41 +244,43 @@ def _walk(block: bytes, base: int, frame: int, max_value: int) -> Union[Headers,
     return _build_headers(block, _unpack(d, count * _HEADER_FIELDS))
 
 
-# The last header block decode_bytes() met and its headers: a stream of single
-# messages nearly always repeats its block, and comparing the bytes in place
-# costs less than slicing them out and hashing them for the cache.  Replaced
-# whole (one tuple), so threads always read a matching pair.
-_last_block: Tuple[bytes, Headers] = (b"", _EMPTY_HEADERS)
-_DEFAULT_CACHE = decode_cache_for(DEFAULT_LIMITS.max_header_value)
+# The last header block decode_bytes() met, the cache it was validated for, and
+# its headers: a stream of single messages nearly always repeats its block, and
+# comparing the bytes in place costs less than slicing them out and hashing them.
+# Replaced whole (one tuple), so threads always read a matching triple.
+_last_block: Tuple[DecodeCache, bytes, Headers] = ({}, b"", _EMPTY_HEADERS)
 
 
-def decode_bytes(buf: bytes) -> Message | None:
-    """``buf`` as exactly one valid message under the default limits, else None.
+def decode_bytes(buf: bytes, limits: Limits, cache: DecodeCache) -> Message | None:
+    """``buf`` as exactly one valid message, else None.
 
     The fast path of ``decode()``: one C call (``es_check_one``, three arguments)
     checks the prelude, lengths, limits and message CRC, and that the message
     fills ``buf``.  None means "not exactly one valid message" (a fault, too few
-    bytes or trailing bytes); the caller then takes the general path, which says
-    which.
+    bytes or trailing bytes, or limits C cannot hold); the caller then takes the
+    general path, which says which.
     """
     global _last_block
-    h = _check_one(buf, len(buf), _DEFAULT_LIM)  # 1 + headers_length, or 0
+    lim = _DEFAULT_LIM if limits is DEFAULT_LIMITS else _limits_struct(limits)
+    if lim is None:
+        return None
+    h = _check_one(buf, len(buf), lim)  # 1 + headers_length, or 0
     if h == 1:
         return _new(Message, (_EMPTY_HEADERS, buf[12:-4]))
     if not h:
         return None
     ps = h + 11
-    block, headers = _last_block
-    if len(block) != h - 1 or not buf.startswith(block, 12):
+    last_cache, block, headers = _last_block
+    if last_cache is not cache or len(block) != h - 1 or not buf.startswith(block, 12):
         block = buf[12:ps]
-        headers = _DEFAULT_CACHE.get(block)  # type: ignore[assignment]
+        headers = cache.get(block)  # type: ignore[assignment]
         if headers is None:
-            walked = _walk(block, 12, 0, DEFAULT_LIMITS.max_header_value)
+            walked = _walk(block, 12, 0, limits[2])
             if type(walked) is tuple:
                 return None
             headers = walked
-            remember_block(_DEFAULT_CACHE, block, headers)
-        _last_block = (block, headers)
+            remember_block(cache, block, headers)
+        _last_block = (cache, block, headers)
     return _new(Message, (headers, buf[ps:-4]))
 
 
@@ -291,32 +293,6 @@ def decode_frames(
     max_frames: int = -1,
 ) -> Tuple[List[Message], int, E.Fault | None]:
     """Decode the complete messages in ``buf[pos:end]``; see ``_backend_python.decode_frames``."""
-    if max_frames == 1 and type(buf) is bytes:
-        # One message from bytes (decode()): a single es_check_frame call, no scratch.
-        lim = _DEFAULT_LIM if limits is DEFAULT_LIMITS else _limits_struct(limits)
-        if lim is not None and pos >= 0 and end <= len(buf):
-            r = _check_frame(buf, pos, end, lim, _NULL)
-            if r > _U32:
-                bs = pos + 12
-                ps = bs + (r & _U32)
-                pe = pos + (r >> 32) - 4
-                if ps == bs:
-                    headers = _EMPTY_HEADERS
-                else:
-                    block = buf[bs:ps]
-                    headers = cache.get(block)  # type: ignore[assignment]
-                    if headers is None:
-                        walked = _walk(block, bs, pos, limits[2])
-                        if type(walked) is tuple:
-                            return [], pos, walked
-                        headers = walked
-                        remember_block(cache, block, headers)
-                return [new_message(headers, buf[ps:pe])], pe + 4, None
-            if r == 0:
-                return [], pos, None
-            fault = ffi.new("int64_t[]", _FAULT_FIELDS)
-            _check_frame(buf, pos, end, lim, fault)
-            return [], pos, tuple(_unpack(fault, 5))
     messages: List[Message] = []
     if end - pos < 12 or max_frames == 0:
         return messages, pos, None

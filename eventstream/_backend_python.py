@@ -1,8 +1,8 @@
 """The pure-Python backend: framing, validation and CRC with the standard library.
 
-A backend module exports ``NAME``, ``crc32``, ``decode_frames`` and
-``encode_frame`` with the semantics documented on each function here; the C
-backend (``_backend_c``) exports the same four with identical results,
+A backend module exports ``NAME``, ``crc32``, ``decode_bytes``, ``decode_frames``
+and ``encode_frame`` with the semantics documented on each function here; the C
+backend (``_backend_c``) exports the same five with identical results,
 faults included.  Everything user-facing (objects, errors, buffering) lives in
 shared modules that call these.
 """
@@ -17,12 +17,11 @@ from . import errors as E
 from . import types as _types
 from ._header_cache import (
     DecodeCache,
-    decode_cache_for,
     header_cache,
     remember_block,
     remember_header,
 )
-from .limits import DEFAULT_LIMITS, Limits
+from .limits import Limits
 from .types import (
     HEADER_TYPES,
     Header,
@@ -200,15 +199,12 @@ def _next_header(block: bytes, p: int) -> int:
     return t + 1 + _SIZE_BY_CODE[code]
 
 
-# The last header block decode_bytes() met and its headers (see _backend_c).
-_last_block: Tuple[bytes, Headers] = (b"", _EMPTY_HEADERS)
-_DEFAULT_CACHE = decode_cache_for(DEFAULT_LIMITS.max_header_value)
-_MAX_BLOCK, _MAX_VALUE = DEFAULT_LIMITS.max_header_block, DEFAULT_LIMITS.max_header_value
-_MAX_PAYLOAD = DEFAULT_LIMITS.max_payload
+# The last header block decode_bytes() met, with its cache (see _backend_c).
+_last_block: Tuple[DecodeCache, bytes, Headers] = ({}, b"", _EMPTY_HEADERS)
 
 
-def decode_bytes(buf: bytes) -> Optional[Message]:
-    """``buf`` as exactly one valid message under the default limits, else None.
+def decode_bytes(buf: bytes, limits: Limits, cache: DecodeCache) -> Optional[Message]:
+    """``buf`` as exactly one valid message, else None.
 
     The fast path of ``decode()``, with the checks of :func:`decode_frames`.
     None means "not exactly one valid message" (a fault, too few bytes or
@@ -218,12 +214,13 @@ def decode_bytes(buf: bytes) -> Optional[Message]:
     end = len(buf)
     if end < 16:
         return None
+    max_payload, max_block, max_value = limits
     total, headers_len, prelude_crc = _unpack_prelude(buf, 0)
     if (
         total != end
         or headers_len > end - 16
-        or headers_len > _MAX_BLOCK
-        or end - 16 - headers_len > _MAX_PAYLOAD
+        or headers_len > max_block
+        or end - 16 - headers_len > max_payload
         or zlib.crc32(buf[:8]) != prelude_crc
     ):
         return None
@@ -235,17 +232,17 @@ def decode_bytes(buf: bytes) -> Optional[Message]:
     if ps == 12:
         headers = _EMPTY_HEADERS
     else:
-        block, headers = _last_block
-        if len(block) != headers_len or not buf.startswith(block, 12):
+        last_cache, block, headers = _last_block
+        if last_cache is not cache or len(block) != headers_len or not buf.startswith(block, 12):
             block = buf[12:ps]
-            headers = _DEFAULT_CACHE.get(block)  # type: ignore[assignment]
+            headers = cache.get(block)  # type: ignore[assignment]
             if headers is None:
                 try:
-                    headers = _parse_header_block(block, 12, 0, _MAX_VALUE)
+                    headers = _parse_header_block(block, 12, 0, max_value)
                 except _HeaderFault:
                     return None
-                remember_block(_DEFAULT_CACHE, block, headers)
-            _last_block = (block, headers)
+                remember_block(cache, block, headers)
+            _last_block = (cache, block, headers)
     return _new(Message, (headers, buf[ps:crc_at]))
 
 

@@ -41,16 +41,16 @@ def decode(data: Buffer, *, limits: Optional[Limits] = None) -> Message:
     bytes, :class:`~eventstream.errors.TruncatedStreamError` if the message is
     incomplete and :class:`~eventstream.errors.TrailingDataError` if bytes follow it.
     """
-    if type(data) is bytes and limits is None:
-        message = _active.backend.decode_bytes(data)
-        if message is not None:
-            return message  # type: ignore[no-any-return]
-        # Not exactly one valid message: the general path finds out what is wrong.
-    buf = data if type(data) is bytes else _byte_buffer(data)
     if limits:
         cache = decode_cache_for(limits.max_header_value)
     else:
         limits, cache = DEFAULT_LIMITS, _DEFAULT_CACHE
+    if type(data) is bytes:
+        message = _active.backend.decode_bytes(data, limits, cache)
+        if message is not None:
+            return message  # type: ignore[no-any-return]
+        # Not exactly one valid message: the general path finds out what is wrong.
+    buf = data if type(data) is bytes else _byte_buffer(data)
     end = len(buf)
     messages, pos, fault = _active.backend.decode_frames(buf, 0, end, limits, cache, 1)
     if fault is not None:

@@ -56,12 +56,13 @@ def decode_both(
         assert (
             _backend_c.decode_frames(data, start, len(buf), limits, cache, max_frames) == expected
         )
-    if start == 0 and limits is DEFAULT_LIMITS:
-        # decode()'s fast path: the message if buf is exactly one valid message, else None.
+    if start == 0:
+        # decode()'s fast path: the message if buf is exactly one valid message, else None;
+        # twice each, so the second call meets its own block in the last-block memo.
         one, pos, _ = _backend_python.decode_frames(buf, 0, len(buf), limits, {}, 1)
         single = one[0] if one and pos == len(buf) else None
         for backend in (_backend_python, _backend_c, _backend_python, _backend_c):
-            got = backend.decode_bytes(buf)
+            got = backend.decode_bytes(buf, limits, cache)
             assert got == single and (got is None or type(got) is Message), backend.NAME
     return expected
 
