@@ -13,15 +13,12 @@
 #include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    uint8_t ctrl;
-    size_t n;
-    uint8_t *stream;
-    if (size == 0) {
+    uint8_t ctrl = 0;
+    size_t n = 0;
+    uint8_t *stream = fz_split_input(data, size, &ctrl, &n);
+    if (stream == NULL) {
         return 0;
     }
-    ctrl = data[size - 1];
-    n = size - 1;
-    stream = fz_copy(data, n);
     fz_check_stream(
         stream, n, ctrl & 0x3f, (ctrl & 0x40) ? &FZ_SMALL_LIMITS : &FZ_DEFAULT_LIMITS,
         (ctrl & 0x80) ? &FZ_SMALL_ARRAYS : &FZ_BIG_ARRAYS);
