@@ -48,6 +48,21 @@ def _datetime(ms: int) -> datetime.datetime:
     return _epoch() + datetime.timedelta(milliseconds=ms)
 
 
+def _peer_value(code: int, value: Any, widths: Dict[int, Callable[[Any], Any]]) -> Any:
+    """A workload header value as a peer's encoder takes it: ``widths`` maps the
+    integer type codes to the peer's wrapper types; timestamps become datetimes,
+    UUIDs ``uuid.UUID``; bool, bytes and str pass as they are."""
+    if code in widths:
+        return widths[code](value)
+    if code == W.TIMESTAMP:
+        return _datetime(value)
+    if code == W.UUID:
+        import uuid
+
+        return uuid.UUID(bytes=value)
+    return value
+
+
 def _drive(coro: Any) -> Any:
     """Run a coroutine that never waits on the event loop, without a loop."""
     try:
@@ -269,21 +284,13 @@ class AmazonTranscribe(BotocoreLike):
 
     def _value(self, code: int, value: Any) -> Any:
         m = self.mod
-        if code == W.BYTE:
-            return m.Int8HeaderValue(value)
-        if code == W.INT16:
-            return m.Int16HeaderValue(value)
-        if code == W.INT32:
-            return m.Int32HeaderValue(value)
-        if code == W.INT64:
-            return m.Int64HeaderValue(value)
-        if code == W.TIMESTAMP:
-            return _datetime(value)
-        if code == W.UUID:
-            import uuid
-
-            return uuid.UUID(bytes=value)
-        return value  # bool, bytes, str
+        widths = {
+            W.BYTE: m.Int8HeaderValue,
+            W.INT16: m.Int16HeaderValue,
+            W.INT32: m.Int32HeaderValue,
+            W.INT64: m.Int64HeaderValue,
+        }
+        return _peer_value(code, value, widths)
 
     def encoder(self, name: str) -> Run:
         serialize = self.mod.EventStreamMessageSerializer().serialize
@@ -348,19 +355,8 @@ class Smithy(Impl):
 
     def _value(self, code: int, value: Any) -> Any:
         ev = self.events
-        if code == W.BYTE:
-            return ev.Byte(value)
-        if code == W.INT16:
-            return ev.Short(value)
-        if code == W.INT64:
-            return ev.Long(value)
-        if code == W.TIMESTAMP:
-            return _datetime(value)
-        if code == W.UUID:
-            import uuid
-
-            return uuid.UUID(bytes=value)
-        return value  # bool, int32 (plain int), bytes, str
+        # int32 is a plain int here
+        return _peer_value(code, value, {W.BYTE: ev.Byte, W.INT16: ev.Short, W.INT64: ev.Long})
 
     def encoder(self, name: str) -> Run:
         EventMessage = self.events.EventMessage
