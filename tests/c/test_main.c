@@ -10,6 +10,7 @@
  * "N passed, N failed".
  */
 #include "eventstream.h"
+#include "es_reference.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,19 +40,6 @@ static int s_passed, s_failed;
     } while (0)
 
 /* ------------------------------------------------------------ helpers */
-
-static uint32_t ref_crc32(uint32_t crc, const uint8_t *p, size_t n) {
-    size_t i;
-    int k;
-    crc = ~crc;
-    for (i = 0; i < n; i++) {
-        crc ^= p[i];
-        for (k = 0; k < 8; k++) {
-            crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
-        }
-    }
-    return ~crc;
-}
 
 static uint64_t s_rng = 0x9e3779b97f4a7c15ull;
 
@@ -151,47 +139,6 @@ static void test_crc32(void) {
 }
 
 /* ------------------------------------------------------------ UTF-8 */
-
-/* Reference: decode one scalar value by the definition; 0 if ill-formed. */
-static int ref_utf8(const uint8_t *s, size_t n) {
-    size_t i = 0;
-    while (i < n) {
-        uint32_t c = s[i], cp;
-        size_t len, k;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xe0) == 0xc0) {
-            len = 2;
-            cp = c & 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            len = 3;
-            cp = c & 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            len = 4;
-            cp = c & 0x07;
-        } else {
-            return 0;
-        }
-        if (n - i < len) {
-            return 0;
-        }
-        for (k = 1; k < len; k++) {
-            if ((s[i + k] & 0xc0) != 0x80) {
-                return 0;
-            }
-            cp = (cp << 6) | (s[i + k] & 0x3fu);
-        }
-        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)) {
-            return 0; /* overlong */
-        }
-        if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-            return 0;
-        }
-        i += len;
-    }
-    return 1;
-}
 
 static void test_utf8(void) {
     uint8_t s[16];

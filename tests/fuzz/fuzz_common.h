@@ -20,6 +20,7 @@
 #define ES_FUZZ_COMMON_H
 
 #include "eventstream.h"
+#include "../c/es_reference.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -88,62 +89,6 @@ static uint8_t *fz_split_input(const uint8_t *data, size_t size, uint8_t *ctrl, 
     *ctrl = data[size - 1];
     *n = size - 1;
     return fz_copy(data, *n);
-}
-
-/* Bitwise CRC-32/ISO-HDLC (zlib.crc32), continuing from crc. */
-static uint32_t fz_ref_crc32(uint32_t crc, const uint8_t *p, size_t n) {
-    size_t i;
-    int k;
-    crc = ~crc;
-    for (i = 0; i < n; i++) {
-        crc ^= p[i];
-        for (k = 0; k < 8; k++) {
-            crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
-        }
-    }
-    return ~crc;
-}
-
-/* Strict UTF-8 by decoding code points: rejects overlongs, surrogates, > U+10FFFF. */
-static int fz_ref_utf8(const uint8_t *s, size_t n) {
-    size_t i = 0;
-    while (i < n) {
-        uint32_t cp;
-        size_t len, k;
-        uint8_t c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xe0) == 0xc0) {
-            len = 2;
-            cp = c & 0x1fu;
-        } else if ((c & 0xf0) == 0xe0) {
-            len = 3;
-            cp = c & 0x0fu;
-        } else if ((c & 0xf8) == 0xf0) {
-            len = 4;
-            cp = c & 0x07u;
-        } else {
-            return 0;
-        }
-        if (n - i < len) {
-            return 0;
-        }
-        for (k = 1; k < len; k++) {
-            if ((s[i + k] & 0xc0) != 0x80) {
-                return 0;
-            }
-            cp = (cp << 6) | (s[i + k] & 0x3fu);
-        }
-        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)) {
-            return 0;
-        }
-        if ((cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
-            return 0;
-        }
-        i += len;
-    }
-    return 1;
 }
 
 /* ------------------------------------------------------------ decode results */
@@ -244,7 +189,7 @@ static int fz_ref_walk(
             return ES_ERR_HEADER_NAME_OVERRUN;
         }
         name_end = p + 1 + name_len;
-        if (!fz_ref_utf8(block + p + 1, name_len)) {
+        if (!ref_utf8(block + p + 1, name_len)) {
             fz_set_fault(r, ES_ERR_HEADER_NAME_UTF8, base + p + 1, frame, 0, 0);
             return ES_ERR_HEADER_NAME_UTF8;
         }
@@ -281,7 +226,7 @@ static int fz_ref_walk(
                     (int64_t)left);
                 return ES_ERR_HEADER_VALUE_OVERRUN;
             }
-            if (type == 7 && !fz_ref_utf8(block + v + 2, size)) {
+            if (type == 7 && !ref_utf8(block + v + 2, size)) {
                 fz_set_fault(r, ES_ERR_HEADER_VALUE_UTF8, base + v + 2, frame, 0, 0);
                 return ES_ERR_HEADER_VALUE_UTF8;
             }
@@ -327,7 +272,7 @@ static void fz_ref_decode(fz_result *r, const uint8_t *buf, size_t n, const fz_l
         uint64_t payload_len;
         size_t first;
         fz_frame *f;
-        crc = fz_ref_crc32(0, m, 8);
+        crc = ref_crc32(0, m, 8);
         if (crc != pcrc) {
             fz_set_fault(r, ES_ERR_PRELUDE_CRC, pos + 8, pos, pcrc, crc);
             break;
@@ -353,7 +298,7 @@ static void fz_ref_decode(fz_result *r, const uint8_t *buf, size_t n, const fz_l
             break;
         }
         stored = fz_be32(m + total - 4);
-        crc = fz_ref_crc32(0, m, total - 4);
+        crc = ref_crc32(0, m, total - 4);
         if (crc != stored) {
             fz_set_fault(r, ES_ERR_MESSAGE_CRC, pos + total - 4, pos, stored, crc);
             break;
@@ -641,12 +586,12 @@ static void fz_repair_crcs(uint8_t *buf, size_t n, int message_crc) {
     size_t pos = 0;
     while (n - pos >= 12) {
         uint32_t total = fz_be32(buf + pos);
-        fz_put_be32(buf + pos + 8, fz_ref_crc32(0, buf + pos, 8));
+        fz_put_be32(buf + pos + 8, ref_crc32(0, buf + pos, 8));
         if (total < 16 || total > n - pos) {
             break;
         }
         if (message_crc) {
-            fz_put_be32(buf + pos + total - 4, fz_ref_crc32(0, buf + pos, total - 4));
+            fz_put_be32(buf + pos + total - 4, ref_crc32(0, buf + pos, total - 4));
         }
         pos += total;
     }
@@ -667,7 +612,7 @@ static void fz_check_crc_paths(const uint8_t *data, size_t n, uint32_t start) {
     for (s = 0; s < sizeof shifts / sizeof shifts[0] && shifts[s] <= n; s++) {
         const uint8_t *p = data + shifts[s];
         size_t len = n - shifts[s];
-        uint32_t want = fz_ref_crc32(start, p, len);
+        uint32_t want = ref_crc32(start, p, len);
         FUZZ_CHECK(es_crc32(start, p, len) == want, "es_crc32 over %zu bytes", len);
         FUZZ_CHECK(es_crc32_portable(start, p, len) == want, "es_crc32_portable over %zu bytes", len);
         for (bit = 1; bit <= 0x40; bit <<= 1) {
@@ -676,12 +621,12 @@ static void fz_check_crc_paths(const uint8_t *data, size_t n, uint32_t start) {
             }
         }
     }
-    FUZZ_CHECK(es_utf8_valid(data, n) == fz_ref_utf8(data, n), "es_utf8_valid over %zu bytes", n);
+    FUZZ_CHECK(es_utf8_valid(data, n) == ref_utf8(data, n), "es_utf8_valid over %zu bytes", n);
     for (i = 0; i < n; i++) {
         for (k = 1; k <= 4 && k <= n - i; k++) {
             uint8_t *w = fz_copy(data + i, k);
             FUZZ_CHECK(
-                es_utf8_valid(w, k) == fz_ref_utf8(w, k), "es_utf8_valid on %zu bytes at %zu", k, i);
+                es_utf8_valid(w, k) == ref_utf8(w, k), "es_utf8_valid on %zu bytes at %zu", k, i);
             free(w);
         }
     }

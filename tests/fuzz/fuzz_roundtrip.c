@@ -144,9 +144,9 @@ static void s_recipe(const uint8_t *in, size_t n) {
             int64_t d[ES_HEADER_FIELDS], fault[ES_FAULT_FIELDS], walked;
             FUZZ_CHECK(got == (int64_t)need, "header of %zu bytes, returned %lld", need, (long long)got);
             walked = es_walk_headers(out, need, 0, 0, 0xffff, d, 1, fault);
-            if (!fz_ref_utf8(name, name_len)) {
+            if (!ref_utf8(name, name_len)) {
                 FUZZ_CHECK(walked == ES_ERR_HEADER_NAME_UTF8, "non-UTF-8 name walked as %lld", (long long)walked);
-            } else if (type == 7 && !fz_ref_utf8(value, value_len)) {
+            } else if (type == 7 && !ref_utf8(value, value_len)) {
                 FUZZ_CHECK(walked == ES_ERR_HEADER_VALUE_UTF8, "non-UTF-8 string walked as %lld", (long long)walked);
             } else {
                 FUZZ_CHECK(walked == 1, "encoded header walked as %lld", (long long)walked);
