@@ -339,10 +339,6 @@ def decode_frames(
                 di = _HEADERS_AT
                 vals = ints[: n * _FRAME_FIELDS].tolist()
                 it = iter(vals)
-                # The usual stream: every message after the first repeats its header
-                # block (-1 occurs in vals only as _SAME).  The loop then takes just
-                # the first message and a comprehension builds the others.
-                uniform = n > 1 and src is buf and vals.count(_SAME) == n - 1
                 for bs, ps, pe, info in zip(it, it, it, it):
                     if info == _SAME:  # the bytes of the last non-empty block
                         headers = last
@@ -369,13 +365,7 @@ def decode_frames(
                     append(
                         _new(Message, (headers, buf[ps:pe] if src is buf else bytes(view[ps:pe])))
                     )
-                    if uniform:
-                        break
-                if uniform:
-                    messages += [
-                        _new(Message, (headers, buf[p:e])) for _, p, e, _ in zip(it, it, it, it)
-                    ]
-                pos = vals[-2] + 4
+                pos = pe + 4
                 if max_frames > 0:
                     max_frames -= n
             stop = r & _MASK

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional, Union
 
-from . import _active, _header_codec, errors
+from . import _active, errors
 from ._header_cache import decode_cache_for
 from ._header_codec import encode_header_block
 from .limits import DEFAULT_LIMITS, PRELUDE_LENGTH, Limits
@@ -71,8 +71,7 @@ def encode(message: Message, *, limits: Optional[Limits] = None) -> bytes:
     if type(message) is not Message and not isinstance(message, Message):
         raise TypeError(f"encode() takes a Message, got {type(message).__name__}")
     headers, payload = message
-    last = _header_codec.last_encoded  # encode_header_block's first check, inlined
-    block = last[1] if last[0] is headers else encode_header_block(headers)
+    block = encode_header_block(headers)
     max_block, max_payload = (
         (_MAX_BLOCK, _MAX_PAYLOAD)
         if limits is None

@@ -127,9 +127,8 @@ class Decoder:
         self._offset = base + pos
         if pos < end:
             buffer += memoryview(data)[pos:]
-            if fault is None:  # _note_need(), inlined: this runs once per chunk
-                self._need = int.from_bytes(data[pos : pos + 4], "big") if end - pos >= 12 else 0
-                self._need_limits = self.limits
+            if fault is None:
+                self._note_need(buffer)
         if fault is not None:
             self._fail(errors.fault_error(fault, base), messages)
         return messages  # type: ignore[no-any-return]
