@@ -13,7 +13,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, List, Optional
 
 import pytest
 from cli_support import MAKE_SAMPLE, SAMPLE, corrupted_sample, json_lines, sample_bytes
@@ -32,6 +32,18 @@ def _env(**extra: str) -> dict:
     env.pop("NO_COLOR", None)
     env.update(extra)
     return env
+
+
+def spawn(*args: str, **popen: Any) -> subprocess.Popen:  # type: ignore[type-arg]
+    """The CLI started in the background with its output piped (for --follow)."""
+    return subprocess.Popen(
+        [*COMMAND, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(),
+        cwd=OUTSIDE,
+        **popen,
+    )
 
 
 def cli(*args: str, stdin: Optional[bytes] = None, **env: str) -> subprocess.CompletedProcess:
@@ -134,14 +146,7 @@ def test_dump_prints_messages_from_a_pipe_as_they_arrive():
     frames = [
         eventstream.encode(eventstream.Message({":event-type": f"E{i}"}, b"x")) for i in range(3)
     ]
-    proc = subprocess.Popen(
-        [*COMMAND, "dump", "--follow", "-"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=_env(),
-        cwd=OUTSIDE,
-    )
+    proc = spawn("dump", "--follow", "-", stdin=subprocess.PIPE)
     try:
         reader = LineReader(proc.stdout)
         assert proc.stdin is not None
@@ -166,13 +171,7 @@ def test_follow_a_growing_file_until_idle(tmp_path):
     path = tmp_path / "growing.eventstream"
     raw = sample_bytes()
     path.write_bytes(raw[:600])  # two messages and part of the third
-    proc = subprocess.Popen(
-        [*COMMAND, "dump", "--json", "--follow", "--idle-timeout", "1.5", str(path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=_env(),
-        cwd=OUTSIDE,
-    )
+    proc = spawn("dump", "--json", "--follow", "--idle-timeout", "1.5", str(path))
     try:
         reader = LineReader(proc.stdout)
         first = reader.wait_for(b'"total_length": 251')
@@ -193,12 +192,10 @@ def test_follow_a_growing_file_until_idle(tmp_path):
 def test_follow_stops_cleanly_on_ctrl_c(tmp_path):
     path = tmp_path / "growing.eventstream"
     path.write_bytes(sample_bytes()[:600])
-    proc = subprocess.Popen(
-        [*COMMAND, "dump", "--follow", str(path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=_env(),
-        cwd=OUTSIDE,
+    proc = spawn(
+        "dump",
+        "--follow",
+        str(path),
         # A test run started with SIGINT ignored (a background job, nohup) passes that on, and
         # Python then never raises KeyboardInterrupt: give the child the default disposition.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
@@ -223,13 +220,7 @@ def test_a_closed_pipe_is_not_an_error(tmp_path):
     many = eventstream.encode(eventstream.Message({":event-type": "Tick"}, b"tick" * 50)) * 3000
     path = tmp_path / "many.eventstream"
     path.write_bytes(many)
-    proc = subprocess.Popen(
-        [*COMMAND, "dump", str(path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=_env(),
-        cwd=OUTSIDE,
-    )
+    proc = spawn("dump", str(path))
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.readline()
     proc.stdout.close()  # like `| head -1`
