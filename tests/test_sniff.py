@@ -303,3 +303,49 @@ def test_the_messages_completed_before_the_fault_stay_attached():
     with pytest.raises(PreludeChecksumError) as caught:
         decoder.feed(STREAM + JSON_ERROR)
     assert caught.value.messages == [eventstream.decode(STREAM)]
+
+
+# ---------------------------------------------------------------- regular-expression audit
+
+
+def _module_patterns():
+    import re
+
+    from eventstream import _sniff
+
+    return {name: value for name, value in vars(_sniff).items() if isinstance(value, re.Pattern)}
+
+
+def test_the_audit_sees_every_pattern_of_the_sniffer():
+    # Each of these was checked by hand for overlapping or nested repetition (none): a new
+    # pattern must be added here, and to the timed search below, on purpose.
+    assert sorted(_module_patterns()) == [
+        "_HEX_NOISE",
+        "_HTML_START",
+        "_JSON_START",
+        "_STATUS",
+        "_TAG",
+        "_XML_START",
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(_module_patterns()))
+def test_every_sniffer_pattern_searches_adversarial_text_in_linear_time(name):
+    pattern = _module_patterns()[name]
+    source = pattern.pattern if isinstance(pattern.pattern, str) else pattern.pattern.decode()
+    # Runs of every character the pattern mentions, alone and after its longest literal
+    # prefix, and the pattern's own text repeated: what drives a backtracking engine
+    # into super-linear time.
+    size = 16 * 1024
+    texts = [c * size for c in set(source) | {" ", "\n", "a", "0"}]
+    texts += [source * (size // max(1, len(source)))]
+    texts += ["<!doctype" + " " * size, "HTTP/1.1 200 " + "a" * size + "\r", "[" + " " * size]
+    texts += [data[: 4 * size].decode("latin-1") for data in ADVERSARIAL.values()]
+    worst = 0.0
+    for text in texts:
+        data = text if isinstance(pattern.pattern, str) else text.encode("utf-8", "replace")
+        start = time.process_time()
+        pattern.search(data)
+        pattern.sub(data[:0], data)
+        worst = max(worst, time.process_time() - start)
+    assert worst < 0.2, (name, worst)
