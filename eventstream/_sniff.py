@@ -8,8 +8,8 @@ a checksum error at stream offset 0 into a
 :class:`~eventstream.errors.NotAnEventStreamError`.
 
 Every probe is linear in the size of the window it looks at (at most
-``SNIFF_BYTES``): no regular expression here can backtrack, because each is
-either anchored with no nested or overlapping repetition, or replaced by
+``SNIFF_BYTES``): no regular expression here has nested or overlapping
+repetition, so none can backtrack super-linearly, and element searches use
 ``str.find``.  Deeply nested JSON is reported, never a ``RecursionError``.
 """
 
@@ -377,7 +377,8 @@ def sniff(data: Buffer, content_type: Optional[str] = None) -> SniffResult:
     raises for any content.  ``content_type`` (the response's
     ``Content-Type``, if known) decides only when the bytes do not: bytes
     that are plain text or unrecognisable are reported as the kind the
-    header names, and the header is mentioned in ``detail``.
+    header names (except ``eventstream``, which only the bytes can show), and
+    the header is mentioned in ``detail``.
     """
     if isinstance(data, str) or not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"sniff() takes bytes, bytearray or memoryview, got {type(data).__name__}")
@@ -386,7 +387,12 @@ def sniff(data: Buffer, content_type: Optional[str] = None) -> SniffResult:
         return found
     claimed = _content_type_kind(content_type)
     detail = f"{found.detail} (content-type: {_excerpt(content_type, 80)})"
-    if found.kind in ("unknown", "text") and claimed is not None and claimed != found.kind:
+    # The header cannot make bytes an event stream: their prelude already said no.
+    if (
+        found.kind in ("unknown", "text")
+        and claimed is not None
+        and claimed not in ("eventstream", found.kind)
+    ):
         return found._replace(kind=claimed, detail=detail)
     return found._replace(detail=detail)
 

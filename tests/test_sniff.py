@@ -105,6 +105,8 @@ def test_content_type_decides_only_when_the_bytes_do_not():
     assert found.kind == "json"  # the bytes are plainly JSON
     assert "(content-type: text/html)" in found.detail
     assert sniff(b"\x00\x01", "application/octet-stream").kind == "unknown"
+    assert sniff(b"\x00\x01", "application/vnd.amazon.eventstream").kind == "unknown"
+    assert sniff(STREAM, "application/json").kind == "eventstream"
 
 
 def test_sniff_rejects_text_and_other_types():
