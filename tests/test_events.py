@@ -10,6 +10,8 @@ import pickle
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import eventstream
 from eventstream import (
@@ -513,3 +515,86 @@ def test_aiter_events_over_an_async_iterable_and_a_stream_reader():
 
     with pytest.raises(IncompleteStreamError):
         asyncio.run(reader_run())
+
+
+# ---------------------------------------------------------------- sockets, properties, types
+
+
+def test_iter_events_over_a_socket_that_the_peer_closes():
+    import socket
+    import threading
+
+    stream = INITIAL + A + B + THROTTLED + AFTER
+    left, right = socket.socketpair()
+
+    def send():
+        with left:
+            for piece in chunks_of(stream, 13):
+                left.sendall(piece)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    seen = []
+    with right, right.makefile("rb") as reader, pytest.raises(ServiceException) as caught:
+        for item in iter_events(reader, chunk_size=7):
+            seen.append(item.event_type)
+    sender.join()
+    assert seen == ["initial-response", "contentBlockDelta", "contentBlockDelta"]
+    assert caught.value.exception_type == "throttlingException"
+
+
+def test_a_transport_dying_mid_message_is_a_codec_fault_after_the_events():
+    stream = A + B + AFTER
+    seen = []
+    with pytest.raises(TruncatedStreamError):
+        for item in iter_events(io.BytesIO(stream[: len(A + B) + 20]), terminal={"messageStop"}):
+            seen.append(item)
+    assert len(seen) == 2
+
+
+def test_wrong_source_types_are_type_errors():
+    with pytest.raises(TypeError):
+        list(iter_events(5))
+    with pytest.raises(TypeError):
+        list(iter_events(["not bytes"]))
+    with pytest.raises(EventPayloadError, match="not a Bedrock chunk"):
+        unwrap_bedrock_chunk(5)
+
+
+_FRAMES = {
+    "event": lambda i: event(f"e{i}", json.dumps({"i": i}).encode()),
+    "initial": lambda i: event("initial-response", b"{}"),
+    "exception": lambda i: exception(f"X{i}Exception", json.dumps({"message": f"m{i}"}).encode()),
+    "error": lambda i: error(f"E{i}", f"m{i}"),
+    "unknown": lambda i: eventstream.encode(Message({":message-type": "other"}, b"")),
+}
+
+
+@settings(max_examples=60)
+@given(
+    kinds=st.lists(st.sampled_from(sorted(_FRAMES)), max_size=8),
+    size=st.integers(min_value=1, max_value=200),
+    skip_initial=st.booleans(),
+)
+def test_events_are_yielded_in_order_until_the_first_non_event(kinds, size, skip_initial):
+    stream = b"".join(_FRAMES[kind](i) for i, kind in enumerate(kinds))
+    first = next((i for i, k in enumerate(kinds) if k not in ("event", "initial")), len(kinds))
+    expected = [
+        f"e{i}" if k == "event" else "initial-response"
+        for i, k in enumerate(kinds[:first])
+        if not (skip_initial and k == "initial")
+    ]
+    seen = []
+    try:
+        for item in iter_events(chunks_of(stream, size), skip_initial=skip_initial):
+            seen.append(item.event_type)
+    except ServiceException as exc:
+        assert kinds[first] == "exception" and exc.exception_type == f"X{first}Exception"
+        assert exc.message == f"m{first}"
+    except ServiceError as exc:
+        assert kinds[first] == "error" and exc.error_code == f"E{first}"
+    except UnknownMessageTypeError as exc:
+        assert kinds[first] == "unknown" and exc.message_type == "other"
+    else:
+        assert first == len(kinds)
+    assert seen == expected
