@@ -141,3 +141,23 @@ def test_stream_concatenates_frames(backend: str) -> None:
 def test_servers_load_lazily_and_unknown_names_fail() -> None:
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         testing.Nope  # noqa: B018
+
+
+def test_signed_frames_verify_with_the_event_verifier(backend: str) -> None:
+    from eventstream.sigv4 import Credentials, EventVerifier, VerificationError
+
+    creds = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+    seed = "ab" * 32
+    audio = [testing.audio_event(bytes([n]) * 32) for n in range(3)]
+    frames = testing.signed_frames(audio, credentials=creds, seed_signature=seed, when=1.7e9)
+    assert [f.headers.names() for f in frames] == [[":date", ":chunk-signature"]] * 4
+    assert frames[-1].payload == b""
+    verifier = EventVerifier(creds, "us-east-1", "transcribe", seed)
+    got = [verifier.check(eventstream.encode(frame)) for frame in frames]
+    assert got == [*audio, None]
+    verifier.finish()
+    one = testing.signed_frame(
+        audio[0], credentials=creds, prior_signature=seed, when=1.7e9, region="eu-west-1"
+    )
+    with pytest.raises(VerificationError):
+        EventVerifier(creds, "us-east-1", "transcribe", seed).check(one)

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, Union
 
 from .. import encode
-from ..types import Header, Message
+from ..types import Header, HeaderType, Message
+
+if TYPE_CHECKING:
+    from ..sigv4 import CredentialsSource
 
 __all__ = [
     "JSON",
@@ -29,6 +32,8 @@ __all__ = [
     "initial_response",
     "invoke_stream",
     "padding",
+    "signed_frame",
+    "signed_frames",
     "stream",
     "transcript_event",
     "transcript_item",
@@ -255,3 +260,71 @@ def transcript_result(
 def transcript_event(results: Sequence[Dict[str, Any]]) -> Message:
     """A ``TranscriptEvent``: ``{"Transcript": {"Results": [...]}}``."""
     return event("TranscriptEvent", {"Transcript": {"Results": list(results)}})
+
+
+# ---------------------------------------------------------------- signed frames
+
+
+def signed_frame(
+    inner: Union[Message, bytes, None],
+    *,
+    credentials: CredentialsSource,
+    prior_signature: str,
+    when: float,
+    region: str = "us-east-1",
+    service: str = "transcribe",
+) -> Message:
+    """The signed frame a client sends: ``:date`` and ``:chunk-signature`` headers around the
+    encoded ``inner`` event (``None`` or ``b""`` for the empty end frame), its signature
+    chained from ``prior_signature`` (hex).  Signing is :mod:`eventstream.sigv4`'s."""
+    from ..sigv4 import chunk_signature, date_header_bytes
+
+    payload = encode(inner) if isinstance(inner, Message) else bytes(inner or b"")
+    seconds = int(when)
+    signature = chunk_signature(
+        credentials,
+        region,
+        service,
+        seconds,
+        prior_signature,
+        date_header_bytes(seconds),
+        payload,
+    )
+    return Message(
+        [
+            Header(":date", HeaderType.TIMESTAMP, seconds * 1000),
+            Header(":chunk-signature", HeaderType.BYTES, signature),
+        ],
+        payload,
+    )
+
+
+def signed_frames(
+    events: Iterable[Union[Message, bytes]],
+    *,
+    credentials: CredentialsSource,
+    seed_signature: str,
+    when: float,
+    region: str = "us-east-1",
+    service: str = "transcribe",
+    end: bool = True,
+) -> List[Message]:
+    """A chain of signed frames for ``events`` (then the end frame, unless ``end=False``),
+    all dated ``when``, the first chained from ``seed_signature``."""
+    frames: List[Message] = []
+    prior = seed_signature
+    chain: List[Union[Message, bytes, None]] = list(events)
+    if end:
+        chain.append(None)
+    for inner in chain:
+        frame = signed_frame(
+            inner,
+            credentials=credentials,
+            prior_signature=prior,
+            when=when,
+            region=region,
+            service=service,
+        )
+        prior = bytes(frame.headers[":chunk-signature"]).hex()  # type: ignore[arg-type]
+        frames.append(frame)
+    return frames
