@@ -8,6 +8,8 @@ import base64
 import json
 from typing import Any, Awaitable, Iterator, List, TypeVar
 
+import aiohttp
+import httpx
 import pytest
 
 import eventstream
@@ -15,9 +17,6 @@ from eventstream.errors import DecodeError, TruncatedStreamError
 from eventstream.testing.servers._base import ServerLimits
 from eventstream.testing.servers._thread import ServerThread
 from eventstream.testing.servers.bedrock import BedrockServer, parse_fault
-
-httpx = pytest.importorskip("httpx", reason="the test extra brings httpx")
-aiohttp = pytest.importorskip("aiohttp", reason="the test extra brings aiohttp")
 
 T = TypeVar("T")
 CONVERSE = {"messages": [{"role": "user", "content": [{"text": "hello there"}]}]}
