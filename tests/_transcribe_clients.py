@@ -7,7 +7,10 @@ from __future__ import annotations
 import asyncio
 import datetime
 import json
+import platform
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+
+import pytest
 
 import eventstream
 from eventstream.testing import audio_event
@@ -139,8 +142,15 @@ def transcribe_signer_frames(
 ) -> List[bytes]:
     """Signed frames made by amazon_transcribe's EventSigner (its default clock has
     milliseconds in :date, as the official SDK sends)."""
-    from amazon_transcribe.auth import Credentials
-    from amazon_transcribe.eventstream import EventSigner, EventStreamMessageSerializer
+    try:
+        from amazon_transcribe.auth import Credentials
+        from amazon_transcribe.eventstream import EventSigner, EventStreamMessageSerializer
+    except ImportError:
+        # The test extra installs amazon-transcribe on CPython only (its awscrt has no PyPy
+        # wheel and takes minutes to build): elsewhere its absence is a broken install.
+        if platform.python_implementation() != "PyPy":
+            raise
+        pytest.skip("amazon-transcribe is not installed under PyPy (the test extra omits it)")
 
     signer = EventSigner("transcribe", region, utc_now=now)
     serializer = EventStreamMessageSerializer()

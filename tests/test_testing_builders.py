@@ -161,3 +161,12 @@ def test_signed_frames_verify_with_the_event_verifier(backend: str) -> None:
     )
     with pytest.raises(VerificationError):
         EventVerifier(creds, "us-east-1", "transcribe", seed).check(one)
+
+
+def test_the_readme_example_runs(backend: str) -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Testing your client offline", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    assert len(list(eventstream.iter_messages([namespace["data"]]))) == 6

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .builders import (
     audio_event,
@@ -45,6 +45,10 @@ from .mutators import (
     split_at,
     splits,
 )
+
+if TYPE_CHECKING:
+    from .servers.bedrock import BedrockServer
+    from .servers.transcribe import TranscribeServer
 
 _SERVERS = {"TranscribeServer": "transcribe", "BedrockServer": "bedrock"}
 

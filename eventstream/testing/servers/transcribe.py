@@ -58,7 +58,7 @@ class TranscribeServer(ServerBase):
     ``seconds_per_word``: audio that makes one scripted word heard.  ``audio_timeout``:
     seconds without audio before the timeout exception (the service's 15).  The test
     ``credentials`` and ``region`` are what clients must sign with; ``clock`` is the
-    server's time (for expiry tests).
+    server's time (for expiry tests).  ``sessions`` keeps the last ``history`` streams.
     """
 
     def __init__(
@@ -77,6 +77,7 @@ class TranscribeServer(ServerBase):
         http2_port: int = 0,
         limits: Optional[ServerLimits] = None,
         allow_remote: bool = False,
+        history: int = 256,
     ) -> None:
         super().__init__(host=host, limits=limits, allow_remote=allow_remote)
         self.script = load_script(script) or list(DEFAULT_SCRIPT)
@@ -91,8 +92,8 @@ class TranscribeServer(ServerBase):
         self.clock = clock
         self.port = port
         self.http2_port = http2_port
-        # The last streams served, newest last (bounded, for tests to inspect).
-        self.sessions: Deque[Session] = deque(maxlen=256)
+        # The last `history` streams served, newest last (bounded, for tests to inspect).
+        self.sessions: Deque[Session] = deque(maxlen=history)
         self._handshakes: Dict[int, Tuple[Verified, StreamParams]] = {}
 
     # -- addresses
