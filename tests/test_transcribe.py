@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import platform
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 from unittest import mock
@@ -300,8 +301,12 @@ def test_audio_event_and_end_of_stream() -> None:
 
 
 def test_audio_event_matches_the_official_sdk() -> None:
-    serialize = pytest.importorskip("amazon_transcribe.serialize", reason="CPython test extra")
-    model = pytest.importorskip("amazon_transcribe.model")
+    try:
+        from amazon_transcribe import model, serialize
+    except ImportError:
+        if platform.python_implementation() == "CPython":
+            raise  # the test extra installs it on CPython
+        pytest.skip("amazon-transcribe (awscrt) has no PyPy wheel; the test extra skips it there")
     headers, payload = serialize.AudioEventSerializer().serialize(model.AudioEvent(b"\x01\x02"))
     ours = eventstream.decode(audio_event(b"\x01\x02"))
     assert ours.headers.to_dict() == headers
