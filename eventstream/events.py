@@ -337,26 +337,33 @@ def interpret(message: Message, *, unknown: str = "raise") -> Event:
         raise TypeError(f"interpret() takes a Message, got {type(message).__name__}")
     if unknown not in UNKNOWN_POLICIES:
         raise ValueError(f"unknown={unknown!r}: choose 'raise' or 'event'")
-    message_type = message.headers.get(":message-type")
-    if message_type == "event":
-        return Event(
-            _string_header(message, ":event-type"),
-            _string_header(message, ":content-type"),
-            message.payload,
-            message,
-        )
-    if message_type == "exception":
-        raise ServiceException(message)
-    if message_type == "error":
-        raise ServiceError(message)
-    if unknown == "raise":
-        raise UnknownMessageTypeError(message)
+    # One pass over the headers (the first of each name counts, as in Headers.get).
+    message_type: Any = None
+    event_type: Any = None
+    content_type: Any = None
+    for header in message[0]:
+        name = header[0]
+        if name == ":message-type":
+            if message_type is None:
+                message_type = header[2]
+        elif name == ":event-type":
+            if event_type is None:
+                event_type = header[2]
+        elif name == ":content-type" and content_type is None:
+            content_type = header[2]
+    if message_type != "event":
+        if message_type == "exception":
+            raise ServiceException(message)
+        if message_type == "error":
+            raise ServiceError(message)
+        if unknown == "raise":
+            raise UnknownMessageTypeError(message)
     return Event(
-        _string_header(message, ":event-type"),
-        _string_header(message, ":content-type"),
-        message.payload,
+        event_type if type(event_type) is str else None,
+        content_type if type(content_type) is str else None,
+        message[1],
         message,
-        message_type if isinstance(message_type, str) else None,
+        message_type if type(message_type) is str else None,
     )
 
 
