@@ -308,3 +308,6 @@ class NotAnEventStreamError(PreludeChecksumError):
         self.kind = kind
         self.preview = preview
         self.detail = detail
+        # Set by eventstream._sniff, which can complete a JSON body's detail later.
+        self._codec_text = ""
+        self._seen = b""
