@@ -167,3 +167,24 @@ def test_no_audio_times_out_and_unknown_path() -> None:
     assert quiet[":status"] == "200"
     assert exception_message(body)[1].startswith("Your request timed out because no new audio")
     assert missing[":status"] == "404"
+
+
+def test_tls_with_a_generated_certificate() -> None:
+    async def scenario() -> Any:
+        async with TranscribeServer(["secure words"], seconds_per_word=0.1, tls=True) as server:
+            assert server.http2_endpoint.startswith("https://")
+            creds = server.credentials
+            headers, seed = signed_h2_headers(
+                server.http2_endpoint, creds.access_key, creds.secret_key, server.region
+            )
+            headers = [(k, "https" if k == ":scheme" else v) for k, v in headers]
+            frames = transcribe_signer_frames(
+                creds.access_key, creds.secret_key, server.region, seed, AUDIO
+            )
+            return await h2_session(
+                server.http2_endpoint, headers, frames, ssl_context=server.client_ssl_context()
+            )
+
+    response, body = run(scenario())
+    assert response[":status"] == "200"
+    assert transcript(decode_all(body))[-1] == (False, "secure words")
