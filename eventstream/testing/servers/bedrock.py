@@ -48,7 +48,7 @@ class BedrockFault(NamedTuple):
     kind: str
     after: int = 2
     trickle_bytes: int = 7
-    trickle_delay: float = 0.005
+    trickle_delay: float = 0.002
 
 
 def parse_fault(text: str) -> BedrockFault:
