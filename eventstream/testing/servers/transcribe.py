@@ -25,10 +25,9 @@ from urllib.parse import parse_qsl, urlsplit
 from ...sigv4 import Credentials, presign_url
 from ..builders import stream as _encode_all
 from ._auth import AuthError, ChainError, EventChain, Verified, check_presigned_url
-from ._base import LOOPBACK, ServerBase, ServerLimits, url_host
+from ._base import LOOPBACK, ServerBase, ServerLimits, load_script, url_host
 from ._session import UNEXPECTED_TEXT_FRAME, Session, StreamFault, StreamParams, parse_params
 from ._tls import Certificate
-from .bedrock import load_script
 
 try:
     from websockets.asyncio.server import ServerConnection, serve
