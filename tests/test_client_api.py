@@ -417,7 +417,7 @@ def test_an_async_source_dying_mid_message_is_reported_the_same_way():
 def test_a_file_whose_read_fails_mid_message_is_reported():
     class Broken(io.RawIOBase):
         def __init__(self):
-            self.parts = [GOOD_BYTES[:30]]
+            self.parts = [GOOD_BYTES[: len(eventstream.encode(GOOD[0])) + 10]]
 
         def readable(self):
             return True
