@@ -8,6 +8,8 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
+TARGET = "tests/test_threads.py::test_a_refused_call_changes_nothing"
+
 # Runs pytest with the compiled module made unimportable, as on an install
 # whose C extension was not built.
 BLOCKED = """
@@ -38,7 +40,7 @@ def run_pytest(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_a_pure_python_install_gets_one_line_naming_no_c_backend():
-    result = run_pytest("tests/test_threads.py::test_a_refused_call_changes_nothing")
+    result = run_pytest(TARGET)
     assert result.returncode == 4, result.stdout + result.stderr
     hint = [line for line in result.stderr.splitlines() if "--no-c-backend" in line]
     assert len(hint) == 1 and "C backend is not available" in hint[0], result.stderr
@@ -46,8 +48,6 @@ def test_a_pure_python_install_gets_one_line_naming_no_c_backend():
 
 
 def test_the_hinted_command_runs_the_pure_python_tests():
-    result = run_pytest(
-        "--no-c-backend", "tests/test_threads.py::test_a_refused_call_changes_nothing"
-    )
+    result = run_pytest("--no-c-backend", TARGET)
     assert result.returncode == 0, result.stdout + result.stderr
     assert " passed" in result.stdout and "deselected" in result.stdout
