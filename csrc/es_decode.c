@@ -24,10 +24,12 @@ int64_t es_walk_headers(
     size_t len,
     size_t base,
     size_t frame_off,
-    uint32_t max_header_value,
+    const es_limits *limits,
     int64_t *headers,
     size_t cap,
     int64_t *fault) {
+    const uint32_t max_header_value = limits->max_header_value;
+    const size_t max_headers = limits->max_headers;
     size_t p = 0;
     size_t count = 0;
     while (p < len) {
@@ -35,6 +37,11 @@ int64_t es_walk_headers(
         size_t t, v, left, size;
         unsigned code;
         int64_t *d;
+        if (count >= max_headers) {
+            return s_fault(
+                fault, ES_ERR_HEADER_COUNT_LIMIT, base + p, frame_off, (int64_t)count + 1,
+                (int64_t)max_headers);
+        }
         if (name_len == 0) {
             return s_fault(fault, ES_ERR_HEADER_NAME_EMPTY, base + p, frame_off, 0, 0);
         }
@@ -222,18 +229,18 @@ int64_t es_decode_batch(const uint8_t *buf, size_t pos, size_t end, int64_t max_
         } else if (
             prev_block != NULL && prev_len == headers_len && memcmp(prev_block, buf + block_at, headers_len) == 0) {
             info = ES_HEADERS_SAME;
-        } else if (batch->header_cap == 0) {
+        } else if (es_max_header_count(headers_len, &batch->limits) > batch->header_cap - used) {
+            /* It might not fit: never walk a block twice. */
+            if (used > 0) {
+                return ES_PACK(n, ES_BATCH_FULL); /* again, with the whole array free */
+            }
             info = ES_HEADERS_NOT_WALKED;
         } else {
             info = es_walk_headers(
-                buf + block_at, headers_len, block_at, pos, batch->limits.max_header_value,
+                buf + block_at, headers_len, block_at, pos, &batch->limits,
                 batch->headers + used * ES_HEADER_FIELDS, batch->header_cap - used, fault);
-            if (info == ES_ERR_NO_ROOM) {
-                if (used > 0) {
-                    return ES_PACK(n, ES_BATCH_FULL); /* again, with the whole array free */
-                }
-                info = ES_HEADERS_NOT_WALKED;
-            } else if (info < 0) {
+            assert(info != ES_ERR_NO_ROOM);
+            if (info < 0) {
                 fault[5] = (int64_t)block_at;
                 fault[6] = (int64_t)(block_at + headers_len);
                 fault[7] = (int64_t)(pos + total - 4);

@@ -53,6 +53,7 @@ extern "C" {
 #define ES_ERR_HEADER_VALUE_UTF8 -14
 #define ES_ERR_TRUNCATED -15           /* reported by the Python layer only */
 #define ES_ERR_TRAILING -16            /* reported by the Python layer only */
+#define ES_ERR_HEADER_COUNT_LIMIT -17  /* a = headers so far including this one, b = limit */
 /* Usage errors (never a fault of the input bytes). */
 #define ES_ERR_NO_ROOM -64             /* an output array or buffer is too small */
 #define ES_ERR_TOO_LARGE -65           /* a message would exceed 4 GiB - 1 */
@@ -116,17 +117,19 @@ int es_utf8_valid(const uint8_t *data, size_t len);
 /* es_decode_batch return value: (frames << ES_BATCH_SHIFT) | stop, where stop is
  * ES_BATCH_DONE (input ends or the next message is incomplete, or max_frames were
  * decoded), ES_BATCH_FULL (an output array filled up: call again from the new
- * position) or -code for a fault (1 to 14; the fault record is filled). */
+ * position) or -code for a fault (1 to 14 or 17; the fault record is filled). */
 #define ES_BATCH_SHIFT 6
 #define ES_BATCH_MASK 63
 #define ES_BATCH_DONE 0
 #define ES_BATCH_FULL 32
 
-/* Decode limits: the longest payload, header block, and string or bytes header value. */
+/* Decode limits: the longest payload, header block, and string or bytes header value,
+ * and the most headers in one message. */
 typedef struct es_limits {
     uint32_t max_payload;
     uint32_t max_header_block;
     uint32_t max_header_value;
+    uint32_t max_headers;
 } es_limits;
 
 /*
@@ -169,26 +172,30 @@ typedef struct es_batch {
  *
  * The decoded messages are the ones before the stop; the next one starts 4 bytes
  * after the last payload end (or at pos if none was decoded).  A block the
- * descriptors have no room left for ends the call (ES_BATCH_FULL) unless it is the
- * call's first, which is then left to the caller (ES_HEADERS_NOT_WALKED).
+ * descriptors may have no room left for (it could hold min(len / 3, max_headers)
+ * headers) is not walked: it ends the call (ES_BATCH_FULL) unless it is the call's
+ * first, which is then left to the caller (ES_HEADERS_NOT_WALKED).  So every block is
+ * walked once, by the batch or by the caller.
  */
 int64_t es_decode_batch(const uint8_t *buf, size_t pos, size_t end, int64_t max_frames, es_batch *batch);
 
 /*
  * Walk (validate and describe) the header block block[0:len] of the message at
  * offset frame_off; block[0] is at offset base in the caller's stream, which only
- * the fault offsets use.  Checks per header, in order: name length 0; name past the
- * block; name UTF-8; type byte missing; type > 9; value (or its u16 length) past the
- * block; string/bytes length > max_header_value; value past the block; string UTF-8.
- * Returns the number of headers (descriptors written), a fault code (fault record
- * [0:5] filled), or ES_ERR_NO_ROOM if more than cap headers (len / 3 always suffices).
+ * the fault offsets use.  Checks per header, in order: more than limits->max_headers
+ * headers; name length 0; name past the block; name UTF-8; type byte missing; type > 9;
+ * value (or its u16 length) past the block; string/bytes length >
+ * limits->max_header_value; value past the block; string UTF-8.  Returns the number
+ * of headers (descriptors written), a fault code (fault record [0:5] filled), or
+ * ES_ERR_NO_ROOM if more than cap headers (min(len / 3, max_headers) always
+ * suffices).
  */
 int64_t es_walk_headers(
     const uint8_t *block,
     size_t len,
     size_t base,
     size_t frame_off,
-    uint32_t max_header_value,
+    const es_limits *limits,
     int64_t *headers,
     size_t cap,
     int64_t *fault);

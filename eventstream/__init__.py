@@ -31,7 +31,7 @@ from .errors import (
     ValueOutOfRangeError,
     ValueTooLongError,
 )
-from .limits import DEFAULT_LIMITS, Limits
+from .limits import DEFAULT_LIMITS, WIRE_LIMITS, Limits
 from .types import (
     Header,
     Headers,
@@ -57,6 +57,7 @@ __all__ = [
     "BACKEND_REASON",
     "ChecksumError",
     "DEFAULT_LIMITS",
+    "WIRE_LIMITS",
     "DecodeError",
     "Decoder",
     "DecoderStateError",

@@ -21,8 +21,7 @@ calls and reads as few results as it can:
 * ``bytes`` go to C as they are; bytearray and memoryview through
   ``ffi.from_buffer`` (no copy), released before returning so a bytearray can be
   resized again at once.  Offsets outside the buffer raise ValueError rather than
-  let C read past it.  Limits that C's uint32 fields cannot hold (never needed:
-  the wire caps every length at 32 bits) go to the Python backend.
+  let C read past it.
 * ``encode_frame``: one call writes a message of up to 64 KiB whole (both CRCs
   in the pass that copies) into a pooled buffer, and ``ffi.unpack`` copies it
   out; a larger one gets its CRCs from one call and ``b"".join`` makes the copy.
@@ -79,11 +78,12 @@ _SHIFT = lib.ES_BATCH_SHIFT
 _MASK = lib.ES_BATCH_MASK
 _DONE = lib.ES_BATCH_DONE
 _FULL = lib.ES_BATCH_FULL
-_NO_ROOM = lib.ES_ERR_NO_ROOM
 
 # Messages and header descriptors one call can report; more means another call.
 _FRAME_CAP = 128
-_HEADER_CAP = 512
+# Room for every header under the default limits (1,024), so a block the batch call
+# could not walk in an empty array only occurs under raised limits.
+_HEADER_CAP = 1024
 _HEADERS_AT = _FRAME_CAP * _FRAME_FIELDS  # offsets in the scratch array
 _FAULT_AT = _HEADERS_AT + _HEADER_CAP * _HEADER_FIELDS
 
@@ -133,27 +133,25 @@ class _Scratch:
 
     def set_limits(self, limits: Limits) -> None:
         lim = self.batch.limits
-        lim.max_payload, lim.max_header_block, lim.max_header_value = limits
+        lim.max_payload, lim.max_header_block, lim.max_header_value, lim.max_headers = limits
         self.limits = limits
 
 
 # es_limits structs by Limits value (read-only once built, so threads share them).
+# Limits are validated when built, so every field fits C's uint32.
 _limit_structs: Dict[Any, Any] = {}
 
 
 def _limits_struct(limits: Limits) -> Any:
-    """The es_limits for ``limits``; None if C cannot hold them (OverflowError etc.)."""
-    try:
-        lim = _limit_structs.get(limits)
-        if lim is None:
-            lim = ffi.new("es_limits *")
-            lim.max_payload, lim.max_header_block, lim.max_header_value = limits
-            if len(_limit_structs) >= 64:
-                _limit_structs.clear()
-            _limit_structs[limits] = lim
-        return lim
-    except (OverflowError, TypeError, ValueError):
-        return None
+    """The es_limits for ``limits``."""
+    lim = _limit_structs.get(limits)
+    if lim is None:
+        lim = ffi.new("es_limits *")
+        lim.max_payload, lim.max_header_block, lim.max_header_value, lim.max_headers = limits
+        if len(_limit_structs) >= 64:
+            _limit_structs.clear()
+        _limit_structs[limits] = lim
+    return lim
 
 
 _DEFAULT_LIM = _limits_struct(DEFAULT_LIMITS)
@@ -210,45 +208,39 @@ def _build_headers(block: bytes, d: List[int]) -> Headers:
     return _new(Headers, headers)
 
 
-def _walk(block: bytes, base: int, frame: int, max_value: int) -> Union[Headers, E.Fault]:
-    """Walk one header block in its own call, into a pooled scratch if it fits."""
+def _walk(block: bytes, base: int, frame: int, limits: Limits) -> Union[Headers, E.Fault]:
+    """Walk one header block in its own call (once: into a pooled scratch if the
+    most headers it can hold fit there, else into an array of that size)."""
+    lim = _limits_struct(limits)
+    cap = min(len(block) // 3, limits.max_headers)  # always enough (es_max_header_count)
+    if cap > _HEADER_CAP:
+        d = ffi.new("int64_t[]", cap * _HEADER_FIELDS + _FAULT_FIELDS)
+        fault = d + cap * _HEADER_FIELDS
+        count = _walk_headers(block, len(block), base, frame, lim, d, cap, fault)
+        if count < 0:
+            return tuple(_unpack(fault, 5))
+        return _build_headers(block, _unpack(d, count * _HEADER_FIELDS))
     try:
         scratch = _pool.pop()
     except IndexError:
         scratch = _Scratch()
     try:
         count = _walk_headers(
-            block,
-            len(block),
-            base,
-            frame,
-            max_value,
-            scratch.headers_ptr,
-            _HEADER_CAP,
-            scratch.fault_ptr,
+            block, len(block), base, frame, lim, scratch.headers_ptr, _HEADER_CAP, scratch.fault_ptr
         )
         if count >= 0:
             descs = scratch.ints[_HEADERS_AT : _HEADERS_AT + count * _HEADER_FIELDS].tolist()
             return _build_headers(block, descs)
-        if count != _NO_ROOM:
-            return tuple(scratch.ints[_FAULT_AT : _FAULT_AT + 5].tolist())  # type: ignore[return-value]
+        return tuple(scratch.ints[_FAULT_AT : _FAULT_AT + 5].tolist())  # type: ignore[return-value]
     finally:
         _pool.append(scratch)
-    # More headers than a scratch holds (len(block) // 3 + 1 always suffices).
-    cap = len(block) // 3 + 1
-    d = ffi.new("int64_t[]", cap * _HEADER_FIELDS + _FAULT_FIELDS)
-    fault = d + cap * _HEADER_FIELDS
-    count = _walk_headers(block, len(block), base, frame, max_value, d, cap, fault)
-    if count < 0:
-        return tuple(_unpack(fault, 5))
-    return _build_headers(block, _unpack(d, count * _HEADER_FIELDS))
 
 
 # The last header block decode_bytes() met, the cache it was validated for, and
 # its headers: a stream of single messages nearly always repeats its block, and
 # comparing the bytes in place costs less than slicing them out and hashing them.
 # Replaced whole (one tuple), so threads always read a matching triple.
-_last_block: Tuple[DecodeCache, bytes, Headers] = ({}, b"", _EMPTY_HEADERS)
+_last_block: Tuple[object, bytes, Headers] = (None, b"", _EMPTY_HEADERS)
 
 
 def decode_bytes(buf: bytes, limits: Limits, cache: DecodeCache) -> Message | None:
@@ -262,8 +254,6 @@ def decode_bytes(buf: bytes, limits: Limits, cache: DecodeCache) -> Message | No
     """
     global _last_block
     lim = _DEFAULT_LIM if limits is DEFAULT_LIMITS else _limits_struct(limits)
-    if lim is None:
-        return None
     h = _check_one(buf, len(buf), lim)  # 1 + headers_length, or 0
     if h == 1:
         return _new(Message, (_EMPTY_HEADERS, buf[12:-4]))
@@ -275,7 +265,7 @@ def decode_bytes(buf: bytes, limits: Limits, cache: DecodeCache) -> Message | No
         block = buf[12:ps]
         headers = cache.get(block)  # type: ignore[assignment]
         if headers is None:
-            walked = _walk(block, 12, 0, limits[2])
+            walked = _walk(block, 12, 0, limits)
             if type(walked) is tuple:
                 return None
             headers = walked
@@ -309,16 +299,7 @@ def decode_frames(
     except IndexError:
         scratch = _Scratch()
     if scratch.limits is not limits:
-        try:
-            scratch.set_limits(limits)
-        except (OverflowError, TypeError):
-            # Limits beyond what the C types hold (never needed for the wire, which
-            # caps every length at 32 bits): the Python backend decides the same.
-            scratch.limits = None
-            _pool.append(scratch)
-            from . import _backend_python
-
-            return _backend_python.decode_frames(buf, pos, end, limits, cache, max_frames)
+        scratch.set_limits(limits)
     # bytes go to C as they are; other buffers through a pinned, zero-copy pointer
     # (released below, so a bytearray can be resized again as soon as we return).
     src: Any = buf
@@ -329,7 +310,6 @@ def decode_frames(
     batch = scratch.batch
     append = messages.append
     cache_get = cache.get
-    max_value = limits[2]
     last = _EMPTY_HEADERS
     try:
         while True:
@@ -354,7 +334,7 @@ def decode_frames(
                             headers = _build_headers(block, descs)
                             remember_block(cache, block, headers)
                         else:
-                            walked = _walk(block, bs, bs - 12, max_value)
+                            walked = _walk(block, bs, bs - 12, limits)
                             if type(walked) is tuple:
                                 return messages, bs - 12, walked  # type: ignore[return-value]
                             headers = walked  # type: ignore[assignment]

@@ -53,7 +53,7 @@ class Decoder:
 
     def __init__(self, limits: Optional[Limits] = None) -> None:
         self.limits = limits or DEFAULT_LIMITS
-        self._cache = decode_cache_for(self.limits.max_header_value)
+        self._cache = decode_cache_for(self.limits)
         self._buffer = bytearray()
         self._offset = 0  # stream offset of self._buffer[0]
         self._error: Optional[errors.EventStreamError] = None

@@ -24,7 +24,7 @@
         } \
     } while (0)
 
-static const es_limits s_limits = {1u << 16, 1u << 12, 300};
+static const es_limits s_limits = {1u << 16, 1u << 12, 300, 1u << 12};
 
 /* Walk the header block of the message at data[pos:] (CRCs already checked); if it
  * is valid, re-encode the message and compare.  Returns the walk's result. */
@@ -34,7 +34,7 @@ static int64_t reencode(const uint8_t *data, size_t pos, size_t total, size_t hl
     int64_t fault[ES_FAULT_FIELDS], count, k;
     const uint8_t *b = data + pos + 12;
     size_t used = 0;
-    count = es_walk_headers(b, hlen, pos + 12, pos, s_limits.max_header_value, desc, hlen / 3 + 1, fault);
+    count = es_walk_headers(b, hlen, pos + 12, pos, &s_limits, desc, hlen / 3 + 1, fault);
     if (count < 0) {
         return count;
     }
@@ -113,7 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
             if (one > 0xffffffffu) {
                 int64_t d[ES_HEADER_FIELDS * 64];
                 size_t hlen = (size_t)(one & 0xffffffffu);
-                int64_t c = es_walk_headers(input + pos + 12, hlen, pos + 12, pos, s_limits.max_header_value, d,
+                int64_t c = es_walk_headers(input + pos + 12, hlen, pos + 12, pos, &s_limits, d,
                                             64, fault1);
                 CHECK(c == ES_ERR_NO_ROOM || (c < 0 && c == fault[0]));
                 if (c != ES_ERR_NO_ROOM) {
