@@ -170,7 +170,11 @@ def crc32(data: Buffer, value: int = 0) -> int:
         if len(data) < _SMALL_CRC:
             return _zlib_crc32(data, value)
         return _crc32(value & _U32, data, len(data))  # type: ignore[no-any-return]
-    with _from_buffer("uint8_t[]", data) as p:
+    try:
+        pinned = _from_buffer("uint8_t[]", data)
+    except BufferError:  # a non-contiguous memoryview: its logical bytes, copied
+        return crc32(memoryview(data).tobytes(), value)
+    with pinned as p:
         return _crc32(value & _U32, p, len(p))  # type: ignore[no-any-return]
 
 

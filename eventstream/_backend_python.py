@@ -54,8 +54,15 @@ _BOOL_TRUE, _BOOL_FALSE = HEADER_TYPES[0], HEADER_TYPES[1]
 
 
 def crc32(data: Buffer, value: int = 0) -> int:
-    """CRC32 (IEEE, as zlib) of ``data``, continuing from ``value``."""
-    return zlib.crc32(data, value)
+    """CRC32 (IEEE, as zlib) of ``data``, continuing from ``value``.
+
+    A non-contiguous memoryview (``memoryview(b)[::2]``) is hashed in its
+    logical byte order, from a copy.
+    """
+    try:
+        return zlib.crc32(data, value)
+    except BufferError:
+        return zlib.crc32(memoryview(data).tobytes(), value)
 
 
 class _HeaderFault(Exception):
