@@ -197,6 +197,12 @@ int64_t es_check_one(const uint8_t *buf, size_t len, const es_limits *limits) {
     return (int64_t)headers_len + 1;
 }
 
+void es_copy(uint8_t *dst, const uint8_t *src, size_t len) {
+    if (len) {
+        memcpy(dst, src, len);
+    }
+}
+
 #define ES_PACK(frames, stop) ((int64_t)(frames) << ES_BATCH_SHIFT | (int64_t)(stop))
 
 int64_t es_decode_batch(const uint8_t *buf, size_t pos, size_t end, int64_t max_frames, es_batch *batch) {
