@@ -35,6 +35,7 @@ between threads are only read by C.
 
 from __future__ import annotations
 
+import platform
 import struct
 import zlib
 from typing import Any, Dict, List, Tuple, Union
@@ -240,6 +241,28 @@ def _walk(block: bytes, base: int, frame: int, limits: Limits) -> Union[Headers,
         _pool.append(scratch)
 
 
+# From this size on, a payload is copied by es_copy, which runs without the GIL (cffi
+# releases it during every call), so big decodes in several threads copy in parallel.
+# CPython only: the copy is written into a fresh bytes object (bytes(n) is calloc'ed,
+# so its pages are first touched by the copy, outside the GIL too), which PyPy does
+# not hand out by address.
+_GIL_FREE_COPY = 1 << 20
+_CPYTHON = platform.python_implementation() == "CPython"
+_copy = lib.es_copy
+
+
+def _payload(buf: bytes, start: int, copy: bool) -> Any:
+    """``buf[start:-4]``: a copy (see _GIL_FREE_COPY), or a read-only view if not ``copy``."""
+    if not copy:
+        return memoryview(buf)[start:-4]
+    n = len(buf) - 4 - start
+    if n < _GIL_FREE_COPY or not _CPYTHON:
+        return buf[start:-4]
+    out = bytes(n)  # not shared with anyone until it is returned
+    _copy(_from_buffer("uint8_t[]", out), _from_buffer("uint8_t[]", buf) + start, n)
+    return out
+
+
 # The last header block decode_bytes() met, the cache it was validated for, and
 # its headers: a stream of single messages nearly always repeats its block, and
 # comparing the bytes in place costs less than slicing them out and hashing them.
@@ -247,8 +270,12 @@ def _walk(block: bytes, base: int, frame: int, limits: Limits) -> Union[Headers,
 _last_block: Tuple[object, bytes, Headers] = (None, b"", _EMPTY_HEADERS)
 
 
-def decode_bytes(buf: bytes, limits: Limits, cache: DecodeCache) -> Message | None:
+def decode_bytes(
+    buf: bytes, limits: Limits, cache: DecodeCache, copy: bool = True
+) -> Message | None:
     """``buf`` as exactly one valid message, else None.
+
+    ``copy=False``: the payload is a read-only memoryview of ``buf`` (no copy).
 
     The fast path of ``decode()``: one C call (``es_check_one``, three arguments)
     checks the prelude, lengths, limits and message CRC, and that the message
@@ -260,7 +287,7 @@ def decode_bytes(buf: bytes, limits: Limits, cache: DecodeCache) -> Message | No
     lim = _DEFAULT_LIM if limits is DEFAULT_LIMITS else _limits_struct(limits)
     h = _check_one(buf, len(buf), lim)  # 1 + headers_length, or 0
     if h == 1:
-        return _new(Message, (_EMPTY_HEADERS, buf[12:-4]))
+        return _new(Message, (_EMPTY_HEADERS, _payload(buf, 12, copy)))
     if not h:
         return None
     ps = h + 11
@@ -275,7 +302,7 @@ def decode_bytes(buf: bytes, limits: Limits, cache: DecodeCache) -> Message | No
             headers = walked
             remember_block(cache, block, headers)
         _last_block = (cache, block, headers)
-    return _new(Message, (headers, buf[ps:-4]))
+    return _new(Message, (headers, _payload(buf, ps, copy)))
 
 
 def decode_frames(

@@ -224,8 +224,12 @@ def _next_header(block: bytes, p: int) -> int:
 _last_block: Tuple[object, bytes, Headers] = (None, b"", _EMPTY_HEADERS)
 
 
-def decode_bytes(buf: bytes, limits: Limits, cache: DecodeCache) -> Optional[Message]:
+def decode_bytes(
+    buf: bytes, limits: Limits, cache: DecodeCache, copy: bool = True
+) -> Optional[Message]:
     """``buf`` as exactly one valid message, else None.
+
+    ``copy=False``: the payload is a read-only memoryview of ``buf`` (no copy).
 
     The fast path of ``decode()``, with the checks of :func:`decode_frames`.
     None means "not exactly one valid message" (a fault, too few bytes or
@@ -264,7 +268,7 @@ def decode_bytes(buf: bytes, limits: Limits, cache: DecodeCache) -> Optional[Mes
                     return None
                 remember_block(cache, block, headers)
             _last_block = (cache, block, headers)
-    return _new(Message, (headers, buf[ps:crc_at]))
+    return _new(Message, (headers, buf[ps:crc_at] if copy else memoryview(buf)[ps:crc_at]))
 
 
 def decode_frames(

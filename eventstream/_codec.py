@@ -44,8 +44,13 @@ def truncated_fault(data: Buffer, start: int, end: int) -> errors.Fault:
     return (errors.FAULT_TRUNCATED, end, start, present, needed)
 
 
-def decode(data: Buffer, *, limits: Optional[Limits] = None) -> Message:
+def decode(data: Buffer, *, limits: Optional[Limits] = None, copy: bool = True) -> Message:
     """Decode exactly one message from ``data`` (bytes, bytearray or memoryview).
+
+    ``copy=False`` skips the payload copy: the message's payload is then a
+    read-only ``memoryview`` of ``data`` (if ``data`` is ``bytes``, which cannot
+    change) or of a private copy of it (a bytearray or memoryview is copied
+    once, since it could change).  It keeps that buffer alive while it lives.
 
     Raises a :class:`~eventstream.errors.DecodeError` subclass for invalid
     bytes, :class:`~eventstream.errors.TruncatedStreamError` if the message is
@@ -57,7 +62,7 @@ def decode(data: Buffer, *, limits: Optional[Limits] = None) -> Message:
         cache = decode_cache_for(limits)
     if type(data) is not bytes:
         data = _immutable_bytes(data)
-    message = _active.backend.decode_bytes(data, limits, cache)
+    message = _active.backend.decode_bytes(data, limits, cache, copy)
     if message is not None:
         return message  # type: ignore[no-any-return]
     # Not exactly one valid message: the general path finds out what is wrong.
@@ -69,7 +74,11 @@ def decode(data: Buffer, *, limits: Optional[Limits] = None) -> Message:
         raise errors.fault_error(truncated_fault(data, 0, end))
     if pos != end:
         raise errors.fault_error((errors.FAULT_TRAILING, pos, pos, end - pos, 0))
-    return messages[0]  # type: ignore[no-any-return]
+    message = messages[0]
+    if not copy:
+        view = memoryview(data)[end - 4 - len(message.payload) : -4]
+        message = tuple.__new__(Message, (message.headers, view))
+    return message  # type: ignore[no-any-return]
 
 
 def encode(message: Message, *, limits: Optional[Limits] = None) -> bytes:

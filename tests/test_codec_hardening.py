@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import os
 import threading
 import time
 import zlib
@@ -164,3 +165,41 @@ def test_a_block_of_many_distinct_headers_is_walked_once_on_c(
     assert len(decoder.feed(frame(header(b"x", 0)) + wire + other)) == 3
     assert calls == [1, 1]  # the small first block was walked inside the batch call
     assert _active.backend is _backend_c
+
+
+# ---------------------------------------------------------------- zero-copy and big payloads
+
+
+def test_decode_without_copy_gives_a_read_only_view_of_the_input(backend: str) -> None:
+    for payload in (b"", b"p" * 100, os.urandom(3 << 20)):
+        for headers in ({}, {":event-type": "AudioEvent"}):
+            wire = eventstream.encode(eventstream.Message(headers, payload))
+            message = eventstream.decode(wire, copy=False)
+            assert type(message.payload) is memoryview and message.payload.readonly
+            assert message.payload.obj is wire  # no copy at all
+            assert message == eventstream.decode(wire) and bytes(message.payload) == payload
+            mutable = bytearray(wire)
+            held = eventstream.decode(mutable, copy=False)
+            mutable[-5:] = b"\x00" * 5  # the view is of a private copy
+            assert held.payload.readonly and bytes(held.payload) == payload
+    with pytest.raises(errors.MessageChecksumError):
+        eventstream.decode(wire[:-1] + b"\x00", copy=False)
+
+
+def test_big_payloads_decode_alike_in_threads(backend: str) -> None:
+    # C copies payloads of 1 MiB and more without the GIL (es_copy).
+    payloads = [os.urandom((1 << 20) + k) for k in (0, 1, 4095)]
+    wires = [eventstream.encode(eventstream.Message({"n": k}, p)) for k, p in enumerate(payloads)]
+    results: List[bool] = []
+
+    def work(wire: bytes, payload: bytes) -> None:
+        results.extend(eventstream.decode(wire).payload == payload for _ in range(5))
+
+    threads = [threading.Thread(target=work, args=pair) for pair in zip(wires, payloads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [True] * 15
+    got = eventstream.decode(wires[0]).payload
+    assert type(got) is bytes and got == payloads[0]
