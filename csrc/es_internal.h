@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ES_PRELUDE_LEN 12u
+#define ES_PRELUDE_LEN   12u
 #define ES_MIN_FRAME_LEN 16u
 
 /* "if !(cond) return status": named for what it requires. */

@@ -75,10 +75,27 @@ _FRAME_FIELDS = lib.ES_FRAME_FIELDS
 _HEADER_FIELDS = lib.ES_HEADER_FIELDS
 _FAULT_FIELDS = lib.ES_FAULT_FIELDS
 _SAME = lib.ES_HEADERS_SAME
-_SHIFT = lib.ES_BATCH_SHIFT
-_MASK = lib.ES_BATCH_MASK
-_DONE = lib.ES_BATCH_DONE
-_FULL = lib.ES_BATCH_FULL
+# The loops below unpack records in slot order: check that it is the C contract's.
+if (lib.ES_FRAME_BLOCK, lib.ES_FRAME_PAYLOAD, lib.ES_FRAME_PAYLOAD_END, lib.ES_FRAME_HEADERS) != (
+    0,
+    1,
+    2,
+    3,
+) or (lib.ES_HEADER_NAME, lib.ES_HEADER_NAME_END, lib.ES_HEADER_TYPE, lib.ES_HEADER_VALUE) != (
+    0,
+    1,
+    2,
+    3,
+):
+    raise ImportError("eventstream._eventstream_c: record slots differ from what this module reads")
+_DONE = lib.ES_STOP_DONE
+_FULL = lib.ES_STOP_FULL
+# The fault record: (code, offset, frame offset, a, b) is the package's fault tuple;
+# for a header fault, where the block, payload and payload end are.
+_FAULT_TUPLE = lib.ES_FAULT_B + 1
+_FAULT_BLOCK = lib.ES_FAULT_BLOCK
+_FAULT_PAYLOAD = lib.ES_FAULT_PAYLOAD
+_FAULT_PAYLOAD_END = lib.ES_FAULT_PAYLOAD_END
 
 # Messages and header descriptors one call can report; more means another call.
 _FRAME_CAP = 128
@@ -223,7 +240,7 @@ def _walk(block: bytes, base: int, frame: int, limits: Limits) -> Union[Headers,
         fault = d + cap * _HEADER_FIELDS
         count = _walk_headers(block, len(block), base, frame, lim, d, cap, fault)
         if count < 0:
-            return tuple(_unpack(fault, 5))
+            return tuple(_unpack(fault, _FAULT_TUPLE))
         return _build_headers(block, _unpack(d, count * _HEADER_FIELDS))
     try:
         scratch = _pool.pop()
@@ -236,7 +253,7 @@ def _walk(block: bytes, base: int, frame: int, limits: Limits) -> Union[Headers,
         if count >= 0:
             descs = scratch.ints[_HEADERS_AT : _HEADERS_AT + count * _HEADER_FIELDS].tolist()
             return _build_headers(block, descs)
-        return tuple(scratch.ints[_FAULT_AT : _FAULT_AT + 5].tolist())  # type: ignore[return-value]
+        return tuple(scratch.ints[_FAULT_AT : _FAULT_AT + _FAULT_TUPLE].tolist())  # type: ignore[return-value]
     finally:
         _pool.append(scratch)
 
@@ -344,8 +361,7 @@ def decode_frames(
     last = _EMPTY_HEADERS
     try:
         while True:
-            r = _decode_batch(src, pos, end, max_frames, batch)
-            n = r >> _SHIFT
+            n = _decode_batch(src, pos, end, max_frames, batch)
             if n:
                 di = _HEADERS_AT
                 vals = ints[: n * _FRAME_FIELDS].tolist()
@@ -379,21 +395,21 @@ def decode_frames(
                 pos = pe + 4
                 if max_frames > 0:
                     max_frames -= n
-            stop = r & _MASK
+            stop = batch.stop
             if stop == _DONE:
                 return messages, pos, None
             if stop == _FULL:
                 continue
             fault = ints[_FAULT_AT : _FAULT_AT + _FAULT_FIELDS].tolist()
-            bs = fault[5]
+            bs = fault[_FAULT_BLOCK]
             if bs >= 0:
                 # A header fault.  The Python backend never walks a block that is
                 # in the cache, so neither may this one fail on it.
-                ps = fault[6]
+                ps = fault[_FAULT_PAYLOAD]
                 block = buf[bs:ps] if src is buf else bytes(view[bs:ps])
                 cached = cache_get(block)
                 if cached is not None:
-                    pe = fault[7]
+                    pe = fault[_FAULT_PAYLOAD_END]
                     append(new_message(cached, buf[ps:pe] if src is buf else bytes(view[ps:pe])))
                     pos = pe + 4
                     if max_frames > 0:
@@ -401,7 +417,7 @@ def decode_frames(
                         if max_frames == 0:
                             return messages, pos, None
                     continue
-            return messages, pos, tuple(fault[:5])  # type: ignore[return-value]
+            return messages, pos, tuple(fault[:_FAULT_TUPLE])  # type: ignore[return-value]
     finally:
         _pool.append(scratch)
         if pinned is not None:

@@ -79,8 +79,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
 
     /* Batch decode, call after call, next to a message-by-message decode. */
     for (;;) {
-        int64_t r = es_decode_batch(input, pos, len, -1, &b);
-        int64_t n = r >> ES_BATCH_SHIFT, stop = r & ES_BATCH_MASK, i;
+        int64_t n = es_decode_batch(input, pos, len, -1, &b), i;
+        int stop = b.stop;
         for (i = 0; i < n; i++) {
             const int64_t *rec = frames + i * ES_FRAME_FIELDS;
             uint64_t one = es_check_frame(input, pos, len, &s_limits, fault1);
@@ -102,14 +102,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
         if (stop == -1) {
             break;
         }
-        if (stop == ES_BATCH_FULL) {
+        if (stop == ES_STOP_FULL) {
             CHECK(n > 0); /* progress */
             continue;
         }
-        if (stop != ES_BATCH_DONE) {
+        if (stop == ES_STOP_FAULT) {
             /* The same fault, found alone. */
             uint64_t one = es_check_frame(input, pos, len, &s_limits, fault1);
-            CHECK(fault[0] == -(int64_t)stop);
             if (one > 0xffffffffu) {
                 int64_t d[ES_HEADER_FIELDS * 64];
                 size_t hlen = (size_t)(one & 0xffffffffu);
@@ -120,7 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
                     CHECK(memcmp(fault, fault1, 5 * sizeof(int64_t)) == 0);
                 }
             } else {
-                CHECK(one == (uint64_t)stop);
+                CHECK(one == (uint64_t)-fault[ES_FAULT_CODE]);
                 CHECK(memcmp(fault, fault1, 5 * sizeof(int64_t)) == 0);
             }
             last_code = fault[0];

@@ -492,8 +492,8 @@ static void test_batch(void) {
     len += make_frame(stream + len, blk2, 6, NULL, 0);
     len += make_frame(stream + len, blk1, 6, (const uint8_t *)"p5", 2);
     r = es_decode_batch(stream, 0, len, -1, &b);
-    CHECK_EQ(r >> ES_BATCH_SHIFT, 6);
-    CHECK_EQ(r & ES_BATCH_MASK, ES_BATCH_DONE);
+    CHECK_EQ(r, 6);
+    CHECK_EQ(b.stop, ES_STOP_DONE);
     CHECK_EQ(frames[0], 12);
     CHECK_EQ(frames[1], 18);
     CHECK_EQ(frames[2], 20);
@@ -516,44 +516,53 @@ static void test_batch(void) {
     CHECK_EQ(headers[15 + 2], 0);
     /* max_frames */
     r = es_decode_batch(stream, 0, len, 2, &b);
-    CHECK_EQ(r, 2 << ES_BATCH_SHIFT);
+    CHECK_EQ(r, 2);
+    CHECK_EQ(b.stop, ES_STOP_DONE);
     r = es_decode_batch(stream, 0, len, 0, &b);
     CHECK_EQ(r, 0);
     /* frame_cap reached: FULL */
     b.frame_cap = 4;
     r = es_decode_batch(stream, 0, len, -1, &b);
-    CHECK_EQ(r, (4 << ES_BATCH_SHIFT) | ES_BATCH_FULL);
+    CHECK_EQ(r, 4);
+    CHECK_EQ(b.stop, ES_STOP_FULL);
     b.frame_cap = 8;
     /* header_cap 3: blk1 (6 bytes: room for 2 needed) fits; blk2 (6 bytes, could hold 2)
      * might not fit in the 1 left, so it is not walked: FULL before it, never a walk
      * that runs out of room and is repeated */
     b.header_cap = 3;
     r = es_decode_batch(stream, 0, len, -1, &b);
-    CHECK_EQ(r, (3 << ES_BATCH_SHIFT) | ES_BATCH_FULL);
+    CHECK_EQ(r, 3);
+    CHECK_EQ(b.stop, ES_STOP_FULL);
     /* header_cap 4: blk1 and blk2 fit (2 + 2), blk1 again does not: FULL before it */
     b.header_cap = 4;
     r = es_decode_batch(stream, 0, len, -1, &b);
-    CHECK_EQ(r, (5 << ES_BATCH_SHIFT) | ES_BATCH_FULL);
+    CHECK_EQ(r, 5);
+    CHECK_EQ(b.stop, ES_STOP_FULL);
     /* header_cap 1: the first block does not fit: left to the caller */
     b.header_cap = 1;
     r = es_decode_batch(stream, 0, len, 1, &b);
-    CHECK_EQ(r, 1 << ES_BATCH_SHIFT);
+    CHECK_EQ(r, 1);
+    CHECK_EQ(b.stop, ES_STOP_DONE);
     CHECK_EQ(frames[3], ES_HEADERS_NOT_WALKED);
     /* header_cap 0: nothing walked */
     b.header_cap = 0;
     r = es_decode_batch(stream, 0, len, -1, &b);
-    CHECK_EQ(r, 6 << ES_BATCH_SHIFT);
+    CHECK_EQ(r, 6);
+    CHECK_EQ(b.stop, ES_STOP_DONE);
     CHECK_EQ(frames[3], ES_HEADERS_NOT_WALKED);
     CHECK_EQ(frames[7], ES_HEADERS_SAME);
     b.header_cap = 8;
     /* incomplete last frame: DONE with the complete ones */
     r = es_decode_batch(stream, 0, len - 1, -1, &b);
-    CHECK_EQ(r, 5 << ES_BATCH_SHIFT);
+    CHECK_EQ(r, 5);
+    CHECK_EQ(b.stop, ES_STOP_DONE);
     /* a fault in frame 3 (message CRC): a byte of its payload flipped */
     i = (size_t)frames[13];
     stream[i] ^= 0x10;
     r = es_decode_batch(stream, 0, len, -1, &b);
-    CHECK_EQ(r, (3 << ES_BATCH_SHIFT) | -ES_ERR_MESSAGE_CRC);
+    CHECK_EQ(r, 3);
+    CHECK_EQ(b.stop, ES_STOP_FAULT);
+    CHECK_EQ(fault[ES_FAULT_CODE], ES_ERR_MESSAGE_CRC);
     CHECK_EQ(fault[0], ES_ERR_MESSAGE_CRC);
     CHECK_EQ(fault[2], frames[12] - 12);
     CHECK_EQ(fault[5], -1);
@@ -563,7 +572,9 @@ static void test_batch(void) {
     i = len;
     len += make_frame(stream + len, (const uint8_t *)"\x01" "a\x0c", 3, (const uint8_t *)"zz", 2);
     r = es_decode_batch(stream, 0, len, -1, &b);
-    CHECK_EQ(r, (1 << ES_BATCH_SHIFT) | -ES_ERR_HEADER_TYPE_UNKNOWN);
+    CHECK_EQ(r, 1);
+    CHECK_EQ(b.stop, ES_STOP_FAULT);
+    CHECK_EQ(fault[ES_FAULT_CODE], ES_ERR_HEADER_TYPE_UNKNOWN);
     CHECK_EQ(fault[1], (int64_t)i + 14);
     CHECK_EQ(fault[2], (int64_t)i);
     CHECK_EQ(fault[3], 12);
@@ -572,7 +583,9 @@ static void test_batch(void) {
     CHECK_EQ(fault[7], (int64_t)len - 4);
     /* start in the middle: offsets stay absolute */
     r = es_decode_batch(stream, i, len, -1, &b);
-    CHECK_EQ(r, -ES_ERR_HEADER_TYPE_UNKNOWN);
+    CHECK_EQ(r, 0);
+    CHECK_EQ(b.stop, ES_STOP_FAULT);
+    CHECK_EQ(fault[ES_FAULT_CODE], ES_ERR_HEADER_TYPE_UNKNOWN);
     CHECK_EQ(fault[1], (int64_t)i + 14);
 }
 

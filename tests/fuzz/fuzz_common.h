@@ -340,7 +340,7 @@ static const fz_arrays FZ_SMALL_ARRAYS = {1, 2};
 
 /*
  * Decode buf[0:n] (stream offset base) with es_decode_batch, calling it again after
- * ES_BATCH_FULL, walking ES_HEADERS_NOT_WALKED blocks with es_walk_headers as the
+ * ES_STOP_FULL, walking ES_HEADERS_NOT_WALKED blocks with es_walk_headers as the
  * Python binding does and resolving ES_HEADERS_SAME to the previous frame's headers.
  * Appends to r (stream offsets); returns the bytes consumed, sets r->has_fault.
  */
@@ -371,16 +371,18 @@ static size_t fz_core_decode(
         int64_t batch_prev_block = -1;
         size_t batch_prev_len = 0;
         memset(fault, 0x5a, sizeof fault);
+        batch.stop = -1;
         ret = es_decode_batch(buf, pos, n, -1, &batch);
         FUZZ_CHECK(ret >= 0, "es_decode_batch returned %lld", (long long)ret);
-        stop = ret & ES_BATCH_MASK;
-        got = ret >> ES_BATCH_SHIFT;
+        stop = batch.stop;
+        got = ret;
         FUZZ_CHECK(
             (size_t)got <= arr->frame_cap, "%lld frames reported, room for %zu", (long long)got,
             arr->frame_cap);
         FUZZ_CHECK(
-            stop == ES_BATCH_DONE || stop == ES_BATCH_FULL || (stop >= 1 && stop <= 14) ||
-                stop == -ES_ERR_HEADER_COUNT_LIMIT,
+            stop == ES_STOP_DONE || stop == ES_STOP_FULL ||
+                (stop == ES_STOP_FAULT &&
+                 ((fault[0] >= -14 && fault[0] <= -1) || fault[0] == ES_ERR_HEADER_COUNT_LIMIT)),
             "stop %lld", (long long)stop);
         for (i = 0; i < got; i++) {
             const int64_t *rec = frames + i * ES_FRAME_FIELDS;
@@ -463,14 +465,13 @@ static size_t fz_core_decode(
             f->n_headers = count;
             pos = (size_t)payload_end + 4;
         }
-        if (stop == ES_BATCH_FULL) {
-            FUZZ_CHECK(got > 0 || used == 0, "ES_BATCH_FULL without progress");
+        if (stop == ES_STOP_FULL) {
+            FUZZ_CHECK(got > 0 || used == 0, "ES_STOP_FULL without progress");
             /* With the whole header array free, a call must make progress. */
-            FUZZ_CHECK(got > 0, "ES_BATCH_FULL with no frame decoded");
+            FUZZ_CHECK(got > 0, "ES_STOP_FULL with no frame decoded");
             continue;
         }
-        if (stop != ES_BATCH_DONE) {
-            FUZZ_CHECK(fault[0] == -stop, "stop %lld but fault code %lld", (long long)stop, (long long)fault[0]);
+        if (stop == ES_STOP_FAULT) {
             FUZZ_CHECK(fault[2] == (int64_t)pos, "fault in message %lld, expected %zu", (long long)fault[2], pos);
             r->has_fault = 1;
             for (i = 0; i < ES_FAULT_FIELDS; i++) {
