@@ -50,7 +50,7 @@ from .events import (
     unwrap_bedrock_chunk,
 )
 from .exception_types import EXCEPTION_TYPES, ExceptionType, exception_type_info
-from .limits import DEFAULT_LIMITS, Limits
+from .limits import DEFAULT_LIMITS, WIRE_LIMITS, Limits
 from .types import (
     Header,
     Headers,
@@ -76,6 +76,7 @@ __all__ = [
     "BACKEND_REASON",
     "ChecksumError",
     "DEFAULT_LIMITS",
+    "WIRE_LIMITS",
     "DecodeError",
     "Decoder",
     "DecoderStateError",

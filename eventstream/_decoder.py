@@ -68,7 +68,7 @@ class Decoder:
                 f"Decoder(limits=...) takes an eventstream.Limits, got {type(limits).__name__}"
             )
         self._limits = limits or DEFAULT_LIMITS
-        self._cache = decode_cache_for(self._limits.max_header_value)
+        self._cache = decode_cache_for(self._limits)
         self._buffer = bytearray()
         self._offset = 0  # stream offset of self._buffer[0]
         self._error: Optional[errors.EventStreamError] = None

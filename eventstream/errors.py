@@ -211,6 +211,7 @@ FAULT_HEADER_VALUE_LIMIT = -13  # a = value length, b = limit
 FAULT_HEADER_VALUE_UTF8 = -14
 FAULT_TRUNCATED = -15  # a = bytes present, b = bytes the message needs (0 if unknown)
 FAULT_TRAILING = -16  # a = number of trailing bytes
+FAULT_HEADER_COUNT_LIMIT = -17  # a = headers so far including this one, b = limit
 
 Fault = Tuple[int, int, int, int, int]
 """``(code, offset, frame_offset, a, b)`` as returned by a backend."""
@@ -281,6 +282,11 @@ _FAULTS: Dict[int, Tuple[Type[DecodeError], str, str]] = {
         MalformedHeaderError,
         "header_value_utf8",
         "string header value is not valid UTF-8",
+    ),
+    FAULT_HEADER_COUNT_LIMIT: (
+        LimitExceededError,
+        "header_count_limit",
+        "header {a} exceeds the limit of {b} headers per message",
     ),
     FAULT_TRUNCATED: (
         TruncatedStreamError,
