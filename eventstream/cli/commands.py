@@ -140,10 +140,12 @@ class Tally:
         self.faults.extend(scanner.faults)
 
     def summary(self) -> str:
+        nested = sum(1 for fault in self.faults if fault.depth)
+        inside = f" ({nested} inside payloads)" if nested else ""
         skipped = f", {plural(self.skipped, 'byte')} skipped" if self.skipped else ""
         return (
-            f"{plural(len(self.faults), 'fault')} in {plural(self.messages, 'message')} "
-            f"({self.valid} valid){skipped}"
+            f"{plural(len(self.faults), 'fault')}{inside} in {plural(self.messages, 'message')}"
+            f"{skipped}"
         )
 
 
@@ -244,6 +246,8 @@ def _dump_one(args: argparse.Namespace, ctx: Context, source: Source) -> int:
             scanner = _scanner(args, ctx)
             raw = _scan(scanner, _restarts(stream.chunks, scanner, ctx, source, show), show)
             tally.add(scanner, stream.label, raw)
+            if scanner.faults and not scanner.keep_going:
+                break  # strict: the first fault ends the run, in a capture's parts too
     except KeyboardInterrupt:
         if not args.follow:
             raise
@@ -325,6 +329,8 @@ def _inspect_one(args: argparse.Namespace, ctx: Context, source: Source) -> int:
         scanner = _scanner(args, ctx)
         faults.extend(inspector.run(scanner, stream.chunks))
         read += scanner.read_bytes
+        if faults and not scanner.keep_going:
+            break
     if read == 0 and not faults:
         raise _empty(source.name)
     return EXIT_OK if not faults else EXIT_INVALID
@@ -346,6 +352,8 @@ def _verify_one(args: argparse.Namespace, ctx: Context, source: Source) -> int:
         raw = _scan(scanner, stream.chunks, lambda events: None)
         tally.add(scanner, stream.label, raw)
         parts += 1
+        if scanner.faults and not scanner.keep_going:
+            break
     name = source.name
     if tally.faults:
         if not args.quiet:
@@ -447,6 +455,8 @@ def run_split(args: argparse.Namespace, ctx: Context) -> int:
         scanner = _scanner(args, ctx)
         raw = _scan(scanner, stream.chunks, take)
         tally.add(scanner, stream.label, raw)
+        if scanner.faults:
+            break
     if tally.faults:
         ctx.err.write(f"eventstream: wrote {written} messages to {directory} before the fault\n")
         _report(ctx, _named(source, tally.label), tally.faults[0], tally.first_raw)

@@ -202,7 +202,9 @@ def nested_error(payload: Union[bytes, memoryview], limits: Optional[Limits]) ->
     try:
         eventstream.decode(bytes(payload), limits=limits)
     except EventStreamError as exc:
-        return str(exc)
+        text = str(exc)  # its offsets count from the payload: the fault report gives them
+        cut = text.rfind(" (at byte ")
+        return text[:cut] if cut > 0 else text
     return ""
 
 
