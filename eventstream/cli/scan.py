@@ -191,6 +191,7 @@ class Scanner:
         self._discard = self.skip  # bytes still to drop (--offset, a skipped message)
         self._fatal: Optional[Fault] = None  # waiting for context bytes
         self._skip_from: Optional[int] = None  # resync scanning from this offset
+        self._counted = False  # stopped by ``count``
 
     @property
     def position(self) -> int:
@@ -199,8 +200,9 @@ class Scanner:
 
     @property
     def read_bytes(self) -> int:
-        """Bytes of the stream examined (those before ``--offset`` not counted)."""
-        return max(0, self.position - self.start)
+        """Bytes of the stream examined (not those before ``--offset`` or after ``--count``)."""
+        end = self.offset if self._counted else self.position
+        return max(0, end - self.start)
 
     @property
     def pending(self) -> bytes:
@@ -234,7 +236,7 @@ class Scanner:
             if self._skip_from is not None and not self._scan(events, final):
                 break
             if self.count is not None and self.messages >= self.count:
-                self.done = True
+                self.done = self._counted = True
                 break
             if self._discard:
                 break
