@@ -84,7 +84,7 @@ def test_a_corrupt_message_inside_a_signed_frame_is_found_and_located(capsys, tm
     dumped = run(["dump", str(path)], capsys)
     assert dumped.status == 1
     assert "payload: an event-stream message, 168 bytes, that does not decode" in dumped.out
-    assert f"FAULT in a nested message: message 1: the message inside the payload" in dumped.out
+    assert "FAULT in a nested message: message 1: the message inside the payload" in dumped.out
     assert "message 2 at" not in dumped.out  # strict by default
     inspected = run(["inspect", str(path)], capsys)
     assert inspected.status == 1
