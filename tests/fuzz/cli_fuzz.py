@@ -29,6 +29,7 @@ Run (from the repository root)::
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import os
@@ -45,14 +46,14 @@ def _import() -> Any:
     import atheris
 
     with atheris.instrument_imports(include=["eventstream"]):
-        import eventstream.cli.captures  # noqa: F401
-        import eventstream.cli.commands  # noqa: F401
-        import eventstream.cli.inspector  # noqa: F401
-        import eventstream.cli.jsonlayout  # noqa: F401
-        import eventstream.cli.main  # noqa: F401
-        import eventstream.cli.render  # noqa: F401
-        import eventstream.cli.scan  # noqa: F401
-        import eventstream.cli.sniffing  # noqa: F401
+        import eventstream.cli.captures
+        import eventstream.cli.commands
+        import eventstream.cli.inspector
+        import eventstream.cli.jsonlayout
+        import eventstream.cli.main
+        import eventstream.cli.render
+        import eventstream.cli.scan
+        import eventstream.cli.sniffing
         import eventstream.cli.walk  # noqa: F401
     return atheris
 
@@ -103,10 +104,8 @@ def _render(data: bytes, control: int) -> None:
     kinds = ("application/json", "text/plain", "application/xml", None)
     renderer = Renderer(full=bool(control & 0x80), nested=not control & 0x40)
     renderer.payload_view(data, kinds[control >> 3 & 3])
-    try:
+    with contextlib.suppress(ValueError):
         pretty_json(data.decode("utf-8", "replace"))
-    except ValueError:
-        pass
 
 
 def _sniff_and_captures(data: bytes, control: int) -> None:
