@@ -466,3 +466,70 @@ def test_inspect_streams_a_stream_with_a_fault_deep_inside(capsys, tmp_path):
     assert result.status == 1
     assert "message 1999 at byte" in result.out and "FAULT at byte" in result.out
     assert os.path.getsize(path) == len(damaged)
+
+
+# ---------------------------------------------------------------- 1b. the signature chain
+
+SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+SEED = "ab" * 32
+
+
+def _signed_stream():
+    from eventstream import sigv4
+
+    credentials = sigv4.Credentials("AKIDEXAMPLE", SECRET)
+    signer = sigv4.EventSigner(
+        credentials, "us-east-1", "transcribe", SEED, clock=lambda: 1704067200.0
+    )
+    return [signer.sign(audio_event(damaged=False)) for _ in range(3)] + [signer.end()]
+
+
+@pytest.fixture
+def aws_env(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+
+
+CHAIN = ["--seed-signature", SEED, "--region", "us-east-1"]
+
+
+def test_the_chunk_signature_chain_is_checked(capsys, tmp_path, aws_env):
+    frames = _signed_stream()
+    good = write(tmp_path, "good.es", b"".join(frames))
+    result = run(["verify", *CHAIN, str(good)], capsys)
+    assert result.status == 0, result.err
+    size = sum(map(len, frames))
+    assert result.out.endswith(f"4 messages, {size} bytes, 4 signatures verified\n")
+    # a frame whose bytes are intact but whose payload was swapped: the chain breaks there
+    swapped = eventstream.decode(frames[1])
+    forged = eventstream.encode(
+        Message(
+            list(swapped.headers),
+            audio_event(damaged=False)[:-8] + b"\0" * 4 + audio_event(damaged=False)[-4:],
+        )
+    )
+    bad = write(tmp_path, "bad.es", frames[0] + forged + frames[2] + frames[3])
+    result = run(["verify", *CHAIN, str(bad)], capsys)
+    assert result.status == 1
+    assert "message 1: chunk signature chain: frame 2: wrong signature" in result.err
+    assert f"(the message starting at byte {len(frames[0])})" in result.err
+    inspected = run(["inspect", "--faults-only", *CHAIN, str(bad)], capsys).out
+    assert "FAULT: message 1: chunk signature chain" in inspected
+    # the end frame is missing
+    cut = write(tmp_path, "cut.es", b"".join(frames[:-1]))
+    result = run(["dump", *CHAIN, str(cut)], capsys)
+    assert result.status == 1
+    assert "without the signed empty end frame" in result.out
+    for text in (result.out, result.err, inspected):
+        assert SECRET not in text
+
+
+def test_the_chain_check_needs_credentials_from_the_environment(capsys, tmp_path, monkeypatch):
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID", raising=False)
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY", raising=False)
+    path = write(tmp_path, "s.es", b"".join(_signed_stream()))
+    result = run(["verify", *CHAIN, str(path)], capsys)
+    assert result.status == 2 and "AWS_ACCESS_KEY_ID" in result.err
+    result = run(["verify", "--seed-signature", SEED, str(path)], capsys)
+    assert result.status == 2 and "--seed-signature needs --region" in result.err

@@ -19,6 +19,7 @@ from .output import write_binary
 from .readable import dumps_readable
 from .render import Renderer, plural, safe_text
 from .scan import Checked, Damaged, Event, Fault, Scanner, Skipped
+from .signatures import ChainCheck
 from .sniff import FILE, Sniffed, for_file
 from .sniffing import sniff_safely
 
@@ -38,7 +39,7 @@ def _sources(args: argparse.Namespace) -> List[Source]:
     return [Source(path, encoding) for path in files]
 
 
-def _scanner(args: argparse.Namespace, ctx: Context) -> Scanner:
+def _scanner(args: argparse.Namespace, ctx: Context, chain: Optional[ChainCheck] = None) -> Scanner:
     return Scanner(
         ctx.limits,
         keep_going=getattr(args, "keep_going", False),
@@ -46,7 +47,34 @@ def _scanner(args: argparse.Namespace, ctx: Context) -> Scanner:
         nested=not getattr(args, "no_nested", False),
         count=getattr(args, "count", None),
         skip=getattr(args, "offset", 0) or 0,
+        chain=chain,
     )
+
+
+def _chain(args: argparse.Namespace) -> Optional[ChainCheck]:
+    """The signature check asked for with --seed-signature (one per input)."""
+    seed = getattr(args, "seed_signature", None)
+    if seed is None:
+        return None
+    if not args.region:
+        raise usage_error("--seed-signature needs --region (and --service if not transcribe)")
+    return ChainCheck(seed, args.region, args.service)
+
+
+def _end_of_chain(
+    chain: Optional[ChainCheck], tally: Tally, scanner: Optional[Scanner]
+) -> Optional[Fault]:
+    """After the last stream: a signed stream must have ended with its end frame.
+
+    Not asked when the run stopped early (a fault, ``--count``): the end was not reached.
+    """
+    if chain is None or scanner is None or tally.faults or scanner.counted:
+        return None
+    position = scanner.position
+    fault = chain.finish(position, tally.messages)
+    if fault is not None:
+        tally.faults.append(fault)
+    return fault
 
 
 def _streams(source: Source, follow: bool = False, **options: object) -> Iterator[Stream]:
@@ -237,13 +265,14 @@ def _dump_one(args: argparse.Namespace, ctx: Context, source: Source) -> int:
 
     options = {"follow": args.follow, "idle_timeout": args.idle_timeout}
     scanner: Optional[Scanner] = None
+    chain = _chain(args)
     try:
         for stream in _streams(source, **options):
             if stream.label and not machine:
                 out.write(("\n" if shown else "") + f"--- {safe_text(stream.label)}\n")
                 if stream.note:
                     out.write(ctx.palette.dim(f"    ({stream.note})") + "\n")
-            scanner = _scanner(args, ctx)
+            scanner = _scanner(args, ctx, chain)
             raw = _scan(scanner, _restarts(stream.chunks, scanner, ctx, source, show), show)
             tally.add(scanner, stream.label, raw)
             if scanner.faults and not scanner.keep_going:
@@ -257,6 +286,9 @@ def _dump_one(args: argparse.Namespace, ctx: Context, source: Source) -> int:
             f"eventstream: stopped following {source.name} after {shown} messages{tail}\n"
         )
         return EXIT_OK
+    end = _end_of_chain(chain, tally, scanner)
+    if end is not None:
+        (ctx.err if machine else out).write(_fault_line(end) + "\n")
     if tally.faults:
         first = tally.faults[0]
         if len(tally.faults) == 1 and first.depth == 0 and not tally.skipped:
@@ -311,6 +343,8 @@ def run_inspect(args: argparse.Namespace, ctx: Context) -> int:
 def _inspect_one(args: argparse.Namespace, ctx: Context, source: Source) -> int:
     faults: List[Fault] = []
     read = 0
+    chain = _chain(args)
+    scanner: Optional[Scanner] = None
     for number, stream in enumerate(_streams(source)):
         if stream.label:
             ctx.out.write(("\n" if number else "") + f"--- {safe_text(stream.label)}\n")
@@ -326,13 +360,22 @@ def _inspect_one(args: argparse.Namespace, ctx: Context, source: Source) -> int:
             name=source.name,
             nested=not args.no_nested,
         )
-        scanner = _scanner(args, ctx)
+        scanner = _scanner(args, ctx, chain)
         faults.extend(inspector.run(scanner, stream.chunks))
         read += scanner.read_bytes
         if faults and not scanner.keep_going:
             break
     if read == 0 and not faults:
         raise _empty(source.name)
+    if chain is not None:
+        tally = Tally()
+        tally.faults = list(faults)
+        end = _end_of_chain(chain, tally, scanner)
+        if end is not None:
+            faults.append(end)
+            ctx.out.write(ctx.palette.bad(_fault_line(end)) + "\n")
+        else:
+            ctx.out.write(f"signatures: {plural(chain.checked, 'signed frame')} checked\n")
     return EXIT_OK if not faults else EXIT_INVALID
 
 
@@ -347,14 +390,17 @@ def run_verify(args: argparse.Namespace, ctx: Context) -> int:
 def _verify_one(args: argparse.Namespace, ctx: Context, source: Source) -> int:
     tally = Tally()
     parts = 0
+    chain = _chain(args)
+    scanner: Optional[Scanner] = None
     for stream in _streams(source):
-        scanner = _scanner(args, ctx)
+        scanner = _scanner(args, ctx, chain)
         raw = _scan(scanner, stream.chunks, lambda events: None)
         tally.add(scanner, stream.label, raw)
         parts += 1
         if scanner.faults and not scanner.keep_going:
             break
     name = source.name
+    _end_of_chain(chain, tally, scanner)
     if tally.faults:
         if not args.quiet:
             first = tally.faults[0]
@@ -373,7 +419,8 @@ def _verify_one(args: argparse.Namespace, ctx: Context, source: Source) -> int:
     if not args.quiet:
         counts = f"{plural(tally.valid, 'message')}, {plural(tally.bytes, 'byte')}"
         where = f" in {plural(parts, 'stream')} of a capture" if parts > 1 else ""
-        ctx.out.write(f"{name}: OK, {counts}{where}\n")
+        signed = f", {plural(chain.checked, 'signature')} verified" if chain else ""
+        ctx.out.write(f"{name}: OK, {counts}{where}{signed}\n")
     return EXIT_OK
 
 

@@ -202,6 +202,10 @@ class Inspector:
         if walk.fault is not None:  # pragma: no cover - the walk and the decoder agree
             for line in self.fault_lines(walk.fault, frame.number):
                 self.emit(line)
+        for problem in event.nested:
+            if not problem.depth:  # the signature: the bytes are fine, the chain is not
+                self.emit("")
+                self.emit(self.p.bad(f"FAULT: message {frame.number}: {safe_text(problem.text)}"))
         self.shown += 1
 
     def _damaged(self, event: Damaged, resync: bool) -> None:
@@ -262,7 +266,8 @@ class Inspector:
             )
         prefix = "what a decoder reports" if self.sniffed else "decoder"
         for fault in scanner.faults:
-            self.emit(f"{prefix}: {safe_text(fault.text)}{_ascii_note(fault)}")
+            said = "verifier" if fault.code.startswith("signature") else prefix
+            self.emit(f"{said}: {safe_text(fault.text)}{_ascii_note(fault)}")
         return scanner.faults
 
     def _events(self, events: Iterable[object], resync: bool) -> None:

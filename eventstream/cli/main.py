@@ -145,6 +145,20 @@ def _recovery_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="do not decode or check payloads that are themselves event-stream messages",
     )
+    signed = parser.add_argument_group(
+        "signatures",
+        "check the :chunk-signature chain of SigV4-signed frames; credentials come from\n"
+        "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN",
+    )
+    signed.add_argument(
+        "--seed-signature",
+        metavar="HEX",
+        help="signature of the request that opened the stream (X-Amz-Signature)",
+    )
+    signed.add_argument("--region", metavar="REGION", help="the region the stream was signed for")
+    signed.add_argument(
+        "--service", default="transcribe", metavar="NAME", help="signing name (default transcribe)"
+    )
 
 
 def _limit_options(parser: argparse.ArgumentParser) -> None:

@@ -15,7 +15,7 @@ so memory does not grow with the input.
 from __future__ import annotations
 
 import struct
-from typing import List, NamedTuple, Optional, Tuple, Union
+from typing import Any, List, NamedTuple, Optional, Tuple, Union
 
 import eventstream
 from eventstream import DecodeError, Limits
@@ -44,7 +44,8 @@ class Fault(NamedTuple):
 
 
 class Checked(NamedTuple):
-    """A message whose outer frame is valid; ``nested`` lists faults inside its payload."""
+    """A message whose frame is valid; ``nested`` lists its other faults: those of messages
+    inside its payload (depth 1 and more) and of its signature (depth 0)."""
 
     frame: Frame
     nested: Tuple[Fault, ...] = ()
@@ -169,6 +170,7 @@ class Scanner:
         nested: bool = True,
         count: Optional[int] = None,
         skip: int = 0,
+        chain: Optional[Any] = None,
     ) -> None:
         self.limits = limits or eventstream.DEFAULT_LIMITS
         self.keep_going = keep_going
@@ -176,6 +178,7 @@ class Scanner:
         self.nested = nested
         self.count = count
         self.skip = skip  # bytes before the first frame to read (--offset)
+        self.chain = chain  # a signatures.ChainCheck, or None
         self.restart()
 
     def restart(self) -> None:
@@ -197,6 +200,11 @@ class Scanner:
     def position(self) -> int:
         """Bytes seen so far (the stream offset after the last byte fed)."""
         return self.offset + len(self._buf)
+
+    @property
+    def counted(self) -> bool:
+        """Stopped by ``count`` before the end of the input."""
+        return self._counted
 
     @property
     def read_bytes(self) -> int:
@@ -323,12 +331,16 @@ class Scanner:
         self.valid += 1
         frame = Frame(number, offset, raw, message)
         nested: Tuple[Fault, ...] = ()
+        if self.chain is not None:
+            signature = self.chain.check(frame)
+            if signature is not None:
+                nested += (signature,)
         if self.nested:
             start = 12 + headers_length
-            nested = check_nested(memoryview(raw)[start:-4], offset + start, number, self.limits)
-            self.faults.extend(nested)
-            if nested and not self.keep_going:
-                self.done = True
+            nested += check_nested(memoryview(raw)[start:-4], offset + start, number, self.limits)
+        self.faults.extend(nested)
+        if nested and not self.keep_going:
+            self.done = True
         events.append(Checked(frame, nested))
 
     def _over_limit(self, events: List[Event], total: int) -> None:
