@@ -298,3 +298,26 @@ def test_in_process_write_errors_do_not_escape(capsys, tmp_path, monkeypatch):
     result = run(["verify", str(SAMPLE)], capsys)
     assert result.status == 2
     assert _lines(result.err) == ["eventstream: cannot write the output: No space left on device"]
+
+
+@posix_only
+def test_a_live_pipe_is_not_held_up_by_capture_recognition():
+    """Recognising HTTP and HAR captures must not wait for more bytes than one prelude."""
+    from test_cli_process import LineReader
+
+    proc = subprocess.Popen(
+        [*COMMAND, "dump", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=OUTSIDE,
+    )
+    try:
+        assert proc.stdin is not None
+        proc.stdin.write(_message("Live"))  # 40-odd bytes, and the pipe stays open
+        proc.stdin.flush()
+        LineReader(proc.stdout).wait_for(b"message 0 at byte 0: event Live", timeout=10)
+        proc.stdin.close()
+        assert proc.wait(timeout=10) == 0
+    finally:
+        proc.kill()

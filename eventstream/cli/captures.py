@@ -23,7 +23,7 @@ from .scan import prelude_ok
 MAX_HEAD = 64 * 1024  # an HTTP response head longer than this is not one
 MAX_CHUNK_LINE = 1024
 MAX_HAR = 512 << 20  # bytes of HAR JSON read at most (it is parsed whole)
-PEEK = 4096
+PEEK = 32  # bytes looked at to recognise a capture (a live pipe is not held up for more)
 
 _STATUS = re.compile(rb"HTTP/1\.[01] (\d{3})[^\r\n]*")
 _CHUNK_LINE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r\n]*)?\r?\n")
@@ -270,6 +270,10 @@ def open_streams(chunks: Iterable[bytes], *, unwrap: bool = True) -> Iterator[St
     """The event streams in the input: itself, or what a capture holds."""
     peeked = Peeked(chunks)
     if not unwrap:
+        yield Stream("", peeked)
+        return
+    start = peeked.peek(12)
+    if prelude_ok(start):  # an event stream as it is: decide now, a live pipe is not held up
         yield Stream("", peeked)
         return
     start = peeked.peek(PEEK)
