@@ -13,15 +13,12 @@ import pytest
 from regex_audit import Found, audit_with_timeout, find_patterns
 
 PATTERNS = find_patterns()
-# The old sniffer module: the message-layer engineer is replacing it with eventstream/sniff.py
-# and fixing its patterns (issue 16 item 1).  Its failures are expected here until then; the
-# new module is audited strictly like every other file.
-PENDING = "eventstream/cli/sniff.py"
 
 
 def test_the_audit_finds_the_patterns_it_should():
     wheres = {found.where.split(":")[0] for found in PATTERNS}
     assert "eventstream/cli/inputs.py" in wheres and "eventstream/cli/captures.py" in wheres
+    assert "eventstream/_sniff.py" in wheres  # the sniffer that issue 16 item 1 fixed
     assert len(PATTERNS) >= 10
 
 
@@ -33,10 +30,6 @@ def test_the_audit_catches_a_known_exponential_pattern():
 
 @pytest.mark.skipif(os.name != "posix", reason="the audit forks a process per pattern")
 @pytest.mark.parametrize("found", PATTERNS, ids=[found.where for found in PATTERNS])
-def test_no_pattern_backtracks_super_linearly(found, request):
-    if found.where.startswith(PENDING):
-        request.applymarker(
-            pytest.mark.xfail(reason="issue 16 item 1, fixed in eventstream/sniff.py")
-        )
+def test_no_pattern_backtracks_super_linearly(found):
     problems = audit_with_timeout(found, 5.0)
     assert not problems, f"{found.where} {found.pattern!r}: " + "; ".join(problems)

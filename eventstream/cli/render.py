@@ -19,7 +19,7 @@ from eventstream import (
 from .color import PLAIN, Palette
 from .frames import Frame, decode_single
 from .hexdump import hexdump_rows
-from .scan import MAX_NESTING, looks_like_message
+from .scan import MAX_NESTING, error_reason, looks_like_message
 
 DEFAULT_PREVIEW = 64  # bytes of a binary payload shown without --full
 TYPE_NAMES = {
@@ -202,9 +202,7 @@ def nested_error(payload: Union[bytes, memoryview], limits: Optional[Limits]) ->
     try:
         eventstream.decode(bytes(payload), limits=limits)
     except EventStreamError as exc:
-        text = str(exc)  # its offsets count from the payload: the fault report gives them
-        cut = text.rfind(" (at byte ")
-        return text[:cut] if cut > 0 else text
+        return error_reason(exc)  # its offsets count from the payload: the fault has them
     return ""
 
 

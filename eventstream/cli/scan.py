@@ -14,6 +14,7 @@ so memory does not grow with the input.
 
 from __future__ import annotations
 
+import re
 import struct
 from typing import Any, List, NamedTuple, Optional, Tuple, Union
 
@@ -23,6 +24,7 @@ from eventstream import DecodeError, Limits
 from .frames import Frame
 
 _PRELUDE = struct.Struct(">III")
+_AT_BYTE = re.compile(r" \(at byte \d+, in the message starting at byte \d+\)")
 _U32 = struct.Struct(">I")
 CONTEXT_BYTES = 1 << 20  # bytes kept after an unrecoverable fault (for sniffing and hints)
 FAULT_CONTEXT = 16  # bytes after a damaged frame shown around its fault
@@ -89,12 +91,20 @@ def _stored(error: DecodeError, data: Union[bytes, bytearray, memoryview]) -> by
     return bytes(data[error.offset : error.offset + 4])
 
 
+def error_reason(error: Exception) -> str:
+    """The error's text without the decoder's "(at byte N, ...)" and what follows it.
+
+    Decoded out of context a frame is at offset 0, where the decoder also names
+    non-event-stream input; in the middle of a stream that naming would mislead.
+    """
+    text = str(error)
+    where = _AT_BYTE.search(text)
+    return text[: where.start()] if where is not None else text
+
+
 def relocated_text(error: DecodeError, base: int) -> str:
     """The error's text with its offsets moved by ``base`` (it was decoded out of context)."""
-    text = str(error)
-    cut = text.rfind(" (at byte ")
-    if cut > 0:
-        text = text[:cut]
+    text = error_reason(error)
     return (
         f"{text} (at byte {error.offset + base}, in the message starting at byte "
         f"{error.frame_offset + base})"
