@@ -4,6 +4,7 @@ followed files, run as a user runs them (subprocesses) with time and memory boun
 from __future__ import annotations
 
 import os
+import platform
 import subprocess
 import sys
 import tempfile
@@ -164,9 +165,13 @@ def test_inspect_of_a_20_mb_file_stays_below_twice_the_input(tmp_path):
     path.write_bytes(frame * (20 * mib // len(frame)))
     size = path.stat().st_size
     assert size > 19 * mib
+    baseline, _ = peak_rss("inspect", str(SAMPLE))
     peak, status = peak_rss("inspect", str(path))
     assert status == 0
-    assert peak < 2 * size, f"peak {peak / mib:.1f} MiB for a {size / mib:.1f} MiB input"
+    shown = f"peak {peak / mib:.1f} MiB (baseline {baseline / mib:.1f}) for {size / mib:.1f} MiB"
+    assert peak - baseline < 2 * size, shown
+    if platform.python_implementation() == "CPython":  # PyPy's own baseline is larger
+        assert peak < 2 * size, shown
 
 
 @linux_only

@@ -122,8 +122,14 @@ def _report(ctx: Context, name: str, fault: Fault, raw: bytes) -> None:
     ctx.err.write(f"eventstream: for an annotated view of the bytes: eventstream inspect {shown}\n")
 
 
-def _empty(name: str) -> CliError:
-    return invalid_input(f"{name}: the input is empty (0 bytes, no messages)")
+def _nothing(offset: int = 0) -> str:
+    if offset:
+        return f"no bytes after --offset {offset} (no messages)"
+    return "the input is empty (0 bytes, no messages)"
+
+
+def _empty(name: str, offset: int = 0) -> CliError:
+    return invalid_input(f"{name}: {_nothing(offset)}")
 
 
 def _each_file(
@@ -300,7 +306,7 @@ def _dump_one(args: argparse.Namespace, ctx: Context, source: Source) -> int:
             )
         return EXIT_INVALID
     if tally.bytes == 0:
-        raise _empty(source.name)
+        raise _empty(source.name, getattr(args, "offset", 0))
     if not machine:
         out.write(
             ctx.palette.dim(
@@ -366,7 +372,7 @@ def _inspect_one(args: argparse.Namespace, ctx: Context, source: Source) -> int:
         if faults and not scanner.keep_going:
             break
     if read == 0 and not faults:
-        raise _empty(source.name)
+        raise _empty(source.name, getattr(args, "offset", 0))
     if chain is not None:
         tally = Tally()
         tally.faults = list(faults)
@@ -414,7 +420,7 @@ def _verify_one(args: argparse.Namespace, ctx: Context, source: Source) -> int:
         return EXIT_INVALID
     if tally.bytes == 0:
         if not args.quiet:
-            ctx.err.write(f"{name}: invalid: the input is empty (0 bytes, no messages)\n")
+            ctx.err.write(f"{name}: invalid: {_nothing(args.offset)}\n")
         return EXIT_INVALID
     if not args.quiet:
         counts = f"{plural(tally.valid, 'message')}, {plural(tally.bytes, 'byte')}"
@@ -509,7 +515,7 @@ def run_split(args: argparse.Namespace, ctx: Context) -> int:
         _report(ctx, _named(source, tally.label), tally.faults[0], tally.first_raw)
         return EXIT_INVALID
     if tally.bytes == 0:
-        raise _empty(source.name)
+        raise _empty(source.name, getattr(args, "offset", 0))
     last = f" .. {split_name(args.prefix, written - 1)}" if written > 1 else ""
     ctx.out.write(f"wrote {written} messages to {directory}: {split_name(args.prefix, 0)}{last}\n")
     return EXIT_OK
