@@ -45,6 +45,7 @@ import workloads as W
 from _check import check_decoded, check_encoded
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+CODE = ("../eventstream", "../csrc", "../setup.py", "*.py")  # what the figures depend on
 Body = Tuple[str, str, str]  # (op, workload, implementation)
 
 # (label, op, workload, peer, C target, Python target); None: no target.
@@ -323,17 +324,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     pinned = T.pin()
     started = time.time()
     result = run_all(args.reps, not args.no_instructions, args.smoke)
-    load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",)
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),)
     header = [
         "# Issue 10 targets"
         + (" (smoke run: the numbers mean nothing)" if args.smoke else ", from one run"),
         "",
         f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; commit "
         f"{_git('rev-parse', '--short', 'HEAD')}"
-        f"{' (with uncommitted changes)' if _git('status', '--porcelain') else ''}; "
+        f"{' (with uncommitted changes)' if _git('status', '--porcelain', *CODE) else ''}; "
         f"eventstream {eventstream.__version__}; Python {platform.python_version()} "
         f"({platform.python_implementation()}); {pinned}; {result['reps']} timing repetitions; "
-        f"load average at the end {load[0]}; {time.time() - started:.0f} s.",
+        f"load average at the end {load[0]:.1f}; {time.time() - started:.0f} s.",
         "",
         "Command: `python benchmarks/"
         + " ".join([os.path.basename(__file__), *(argv or sys.argv[1:])])
@@ -344,6 +345,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "(callgrind, exact from run to run, blind to the kernel's page faults). "
         "Floor: peer time / floor-body time (`boundary.py`, the best ratio a cffi binding "
         "could reach); share: floor time / C time.",
+        "",
         "",
     ]
     text = "\n".join(header) + render(result) + "\n"
