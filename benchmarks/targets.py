@@ -17,7 +17,11 @@ The floor share is floor time / C time: the fraction of the best ratio a cffi
 binding could reach that the C backend reaches.  The 2-thread rows time
 decodes of a 16 MiB message in 1 and then 2 threads (each thread its own
 message, the process unpinned) by the wall clock; their ratio is
-(2-thread throughput) / (1-thread throughput), where 2.0 is the ideal.
+(2-thread throughput) / (1-thread throughput), where 2.0 is the ideal.  Next
+to it, the CPU seconds per wall second of the 2-thread run: about 1 when the
+threads take turns holding the GIL, near 2 when they run at once; below 2
+for code that releases the GIL, it says the machine's other load kept the
+second core busy (then the scaling figure says little).
 
 Every body is checked against the workload's canonical bytes or headers and
 payload before anything is timed.  Rows whose operation this version of the
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import statistics
@@ -69,7 +74,7 @@ THREAD_ROWS = (
     ("16 MiB decode, 2 threads vs 1, dropped", False, 1.7),
     ("16 MiB decode, 2 threads vs 1, kept", True, 1.7),
 )
-THREAD_CALLS = 8  # decodes per thread per measurement
+THREAD_CALLS = 20  # decodes per thread per measurement (2 in a smoke run)
 OURS = ("c", "python")
 TIMES = "\u00d7"
 NONE = "-"
@@ -133,8 +138,9 @@ class Timed:
 # ---------------------------------------------------------------- threads
 
 
-def thread_scaling(backend: str, keep: bool) -> Optional[float]:
-    """2-thread throughput / 1-thread throughput for 16 MiB decodes (wall clock)."""
+def thread_scaling(backend: str, keep: bool, calls: int) -> Optional[Tuple[float, float]]:
+    """2-thread throughput / 1-thread throughput for 16 MiB decodes (wall clock),
+    and the CPU seconds per wall second of the 2-thread run."""
     impl = I.Ours(backend)
     if not impl.available:
         return None
@@ -158,12 +164,12 @@ def thread_scaling(backend: str, keep: bool) -> Optional[float]:
 
     try:
         T.unpin()
-        one = T.threaded_rate(make_run, 1, THREAD_CALLS)
-        two = T.threaded_rate(make_run, 2, THREAD_CALLS)
+        one = T.threaded_rate(make_run, 1, calls)[0]
+        two, busy = T.threaded_rate(make_run, 2, calls)
     finally:
         T.pin()
         impl.deactivate()
-    return two / one
+    return two / one, busy
 
 
 # ---------------------------------------------------------------- the run
@@ -198,10 +204,11 @@ def run_all(reps: int, instructions: bool, smoke: bool) -> Dict[str, Any]:
         order = keys[rep % len(keys) :] + keys[: rep % len(keys)] if keys else []
         for key in order:
             samples[key].append(timed[key].per_message())
-    threads: Dict[Tuple[str, bool], List[float]] = {}
+    threads: Dict[Tuple[str, bool], List[Tuple[float, float]]] = {}
     for _, keep, _ in THREAD_ROWS:
         for backend in OURS:
-            got = [thread_scaling(backend, keep) for _ in range(1 if smoke else reps)]
+            calls = 2 if smoke else THREAD_CALLS
+            got = [thread_scaling(backend, keep, calls) for _ in range(1 if smoke else reps)]
             threads[(backend, keep)] = [g for g in got if g is not None]
     counts: Dict[Body, float] = {}
     if instructions and not smoke:
@@ -278,15 +285,18 @@ def render(result: Dict[str, Any]) -> str:
             )
     for label, keep, need in THREAD_ROWS:
         for backend in OURS:
-            got = threads.get((backend, keep), [])
+            pairs = threads.get((backend, keep), [])
+            got = [ratio for ratio, _ in pairs]
+            busy = [b for _, b in pairs]
             value = statistics.median(got) if got else None
             target = f"≥ {need:g}{TIMES}" if backend == "c" else NONE
             met = f"{_met(value, need)} / -" if backend == "c" else NONE
             ideal = f"2.00{TIMES} (ideal)" if backend == "c" else ""
             share = f"{value / 2:.0%}" if backend == "c" and value else ""
+            cpu = f"; CPU/wall {statistics.median(busy):.2f}" if busy else ""
             lines.append(
-                f"| {label} | {backend} | {target} | {_spread(got)} | n/a (wall clock) | {met} "
-                f"| {ideal} | {share} |"
+                f"| {label} | {backend} | {target} | {_spread(got)}{cpu} | n/a (wall clock) "
+                f"| {met} | {ideal} | {share} |"
             )
     for key in sorted(samples, key=str):
         if not samples[key]:
@@ -300,8 +310,53 @@ def render(result: Dict[str, Any]) -> str:
     return "\n".join(lines) + "\n\nPer body (medians over repetitions):\n\n" + "\n".join(detail)
 
 
+HEADLINE = {  # README rows: (op, workload) -> label
+    ("encode", "audio"): "encode from a header dict (AudioEvent, 3,200 B)",
+    ("encode", "signed"): "signed Transcribe frame (two encodes)",
+    ("decode", "transcript"): "transcript decode",
+    ("stream", "stream-4k"): "stream, 4 KiB chunks",
+    ("stream", "stream-100b"): "stream, 100-byte chunks",
+    ("stream", "stream-7b"): "stream, 7-byte chunks",
+    ("decode", "unique-headers"): "unique headers decode",
+    ("decode", "16mib"): "16 MiB decode",
+    ("decode-zerocopy", "16mib"): "16 MiB decode, `copy=False`",
+}
+
+
+def headline(result: Dict[str, Any]) -> str:
+    """The like-for-like rows for the README: time ratio (instruction ratio)."""
+    samples, counts = result["samples"], result["counts"]
+    lines = ["| path | vs | C backend | Python backend |", "|---|---|---|---|"]
+    for row in TARGETS:
+        label = HEADLINE.get((row[1], row[2]))
+        if label is None:
+            continue
+        bodies = bodies_of(row)
+        cells = []
+        for backend in OURS:
+            ratios = _ratios(samples, bodies["peer"], bodies[backend])
+            ci, cp = counts.get(bodies[backend]), counts.get(bodies["peer"])
+            cell = _x(statistics.median(ratios)) if ratios else "n/a"
+            if ci and cp:
+                cell += f" ({_x(cp / ci)})"
+            cells.append(cell)
+        if cells != ["n/a", "n/a"]:
+            peer = row[3].replace("_", "-")
+            lines.append(f"| {label} | {peer} | {cells[0]} | {cells[1]} |")
+    return "\n".join(lines)
+
+
 def _time(seconds: float) -> str:
     return f"{seconds * 1e6:,.2f} µs" if seconds < 1e-3 else f"{seconds * 1e3:,.2f} ms"
+
+
+def _jsonable(result: Dict[str, Any]) -> Dict[str, Any]:
+    """The raw figures, tuple keys joined with spaces."""
+
+    def keyed(d: Dict[Any, Any]) -> Dict[str, Any]:
+        return {" ".join(map(str, k)): v for k, v in d.items()}
+
+    return {name: keyed(v) if isinstance(v, dict) else v for name, v in result.items()}
 
 
 def _git(*args: str) -> str:
@@ -349,12 +404,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "",
     ]
     text = "\n".join(header) + render(result) + "\n"
+    text += "\nHeadline (the README's table: by time, by instructions in brackets):\n\n"
+    text += headline(result) + "\n"
     print()
     print(text)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as f:
             f.write(text)
-        print(f"wrote {args.out}")
+        raw = os.path.splitext(args.out)[0] + ".json"
+        with open(raw, "w", encoding="utf-8") as f:
+            json.dump(_jsonable(result), f, indent=1)
+        print(f"wrote {args.out} and {raw}")
     return 0
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from typing import Any, Callable, List
+from typing import Any, Callable, List, Tuple
 
 Run = Callable[[], Any]
 SAMPLE_SECONDS = 0.02
@@ -62,9 +62,12 @@ def best(run: Run, calls: int, samples: int = 3) -> float:
     return min(sample(run, calls) for _ in range(samples))
 
 
-def threaded_rate(make_run: Callable[[], Run], threads: int, calls: int) -> float:
+def threaded_rate(make_run: Callable[[], Run], threads: int, calls: int) -> Tuple[float, float]:
     """Calls per second (wall clock) of ``threads`` threads, each running its own
-    body from ``make_run()`` ``calls`` times, all started together."""
+    body from ``make_run()`` ``calls`` times, all started together; and the
+    process's CPU seconds per wall second meanwhile (about 1 when the threads
+    take turns holding the GIL, up to ``threads`` when they run at once and the
+    machine has the cores free)."""
     runs: List[Run] = [make_run() for _ in range(threads)]
     gate = threading.Barrier(threads + 1)
 
@@ -77,7 +80,8 @@ def threaded_rate(make_run: Callable[[], Run], threads: int, calls: int) -> floa
     for w in workers:
         w.start()
     gate.wait()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for w in workers:
         w.join()
-    return threads * calls / (time.perf_counter() - start)
+    wall = time.perf_counter() - start
+    return threads * calls / wall, (time.process_time() - cpu) / wall
