@@ -7,6 +7,7 @@ from typing import Optional, Union
 from . import _active, errors
 from ._header_cache import decode_cache_for
 from ._header_codec import encode_header_block
+from ._sniff import upgrade_not_an_event_stream
 from .limits import DEFAULT_LIMITS, PRELUDE_LENGTH, Limits
 from .types import Message
 
@@ -54,7 +55,7 @@ def decode(data: Buffer, *, limits: Optional[Limits] = None) -> Message:
     end = len(buf)
     messages, pos, fault = _active.backend.decode_frames(buf, 0, end, limits, cache, 1)
     if fault is not None:
-        raise errors.fault_error(fault)
+        raise upgrade_not_an_event_stream(errors.fault_error(fault), buf)
     if not messages:
         raise errors.fault_error(truncated_fault(buf, 0, end))
     if pos != end:

@@ -19,6 +19,7 @@ from typing import (
 from . import _active, errors
 from ._codec import Buffer, truncated_fault
 from ._header_cache import decode_cache_for
+from ._sniff import upgrade_not_an_event_stream
 from .limits import DEFAULT_LIMITS, PRELUDE_LENGTH, Limits
 from .types import Message
 
@@ -194,6 +195,7 @@ class Decoder:
         return messages, pos, fault, base
 
     def _fail(self, error: errors.DecodeError, messages: List[Message]) -> None:
+        error = upgrade_not_an_event_stream(error, self._buffer)  # JSON, HTML... at offset 0
         error.messages = messages
         self._error = error
         try:

@@ -34,6 +34,7 @@ __all__ = [
     "ValueTooLongError",
     "PayloadTooLargeError",
     "HeadersTooLargeError",
+    "NotAnEventStreamError",
 ]
 
 
@@ -269,3 +270,41 @@ def fault_error(fault: Fault, base_offset: int = 0) -> DecodeError:
 
 
 FAULT_CODES = tuple(sorted(_FAULTS))
+
+
+class NotAnEventStreamError(PreludeChecksumError):
+    """The input is recognisably something else (a JSON error body, SSE, HTML, gzip...).
+
+    Raised instead of a bare :class:`PreludeChecksumError` when the first
+    message of a stream fails its prelude checksum and the bytes are plainly
+    another format.  ``kind`` names it (as :func:`eventstream.sniff` does:
+    ``json``, ``sse``, ``html``, ``xml``, ``http``, ``gzip``, ``zstd``,
+    ``base64``, ``hex``, ``text``), ``preview`` holds the first bytes and
+    ``detail`` a short description (for JSON, the error text the body
+    carries, which the message repeats).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        offset: int,
+        frame_offset: int,
+        code: str,
+        expected: int,
+        actual: int,
+        kind: str,
+        preview: bytes,
+        detail: str,
+    ) -> None:
+        super().__init__(
+            message,
+            offset=offset,
+            frame_offset=frame_offset,
+            code=code,
+            expected=expected,
+            actual=actual,
+        )
+        self.kind = kind
+        self.preview = preview
+        self.detail = detail

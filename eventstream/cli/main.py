@@ -323,6 +323,9 @@ def build_parser() -> argparse.ArgumentParser:
     split.add_argument("--prefix", default="message-", help="file name prefix (default 'message-')")
     split.add_argument("--force", action="store_true", help="overwrite existing files")
     _limit_options(split)
+    from .serve import add_serve_command  # the offline test servers of eventstream.testing
+
+    add_serve_command(subparsers, _subparser)
     return parser
 
 
