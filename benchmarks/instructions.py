@@ -67,14 +67,16 @@ def _run_bodies(bodies: Sequence[Body]) -> None:
     import workloads as W
 
     W.UNIQUE_COUNT = W.STREAM_COUNT = W.MEDIUM_STREAM_COUNT = COUNTED_MESSAGES
+    import boundary
     import impls as I
 
     found = I.all_impls()
     marker = os.getppid
     for op, workload, impl in bodies:
-        chosen = found[impl]
+        # A floor body (boundary.py) runs with the C backend active, as in targets.py.
+        chosen = found["c" if impl == "floor" else impl]
         chosen.activate()
-        run = chosen.body(op, workload)[0]
+        run = boundary.floor_body(op, workload) if impl == "floor" else chosen.body(op, workload)[0]
         warm, n = _phases(workload)
         for _ in range(warm):
             run()
@@ -97,10 +99,17 @@ def count_many(bodies: Sequence[Body], log: Optional[str] = None) -> Dict[Body, 
     if shutil.which("valgrind") is None:
         raise RuntimeError("valgrind is not installed (Debian: apt-get install valgrind)")
     sys.path.insert(0, HERE)
+    import boundary
     import impls as I
 
     found = I.all_impls()
-    runnable = [b for b in bodies if found[b[2]].available and found[b[2]].supports(b[0])]
+
+    def can_run(op: str, workload: str, impl: str) -> bool:
+        if impl == "floor":
+            return boundary.has_floors() and (op, workload) in boundary.FLOORS
+        return found[impl].available and found[impl].supports(op)
+
+    runnable = [b for b in bodies if can_run(*b)]
     if not runnable:
         return {}
     with tempfile.TemporaryDirectory(prefix="es-callgrind-") as tmp:
@@ -141,7 +150,11 @@ def main(argv: Optional[List[str]] = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("op", nargs="?", help="decode, decode-keep, encode, encode-message, stream")
     ap.add_argument("workload", nargs="?", help="a workload from workloads.py, e.g. transcript")
-    ap.add_argument("impl", nargs="?", help="c, python, botocore, amazon_transcribe or smithy")
+    ap.add_argument(
+        "impl",
+        nargs="?",
+        help="c, python, botocore, amazon_transcribe, smithy, or floor (boundary.py's floor body)",
+    )
     ap.add_argument("--bodies", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.bodies:

@@ -115,6 +115,11 @@ def build(found: Dict[str, I.Impl], body: Body) -> Optional[I.Run]:
     return run
 
 
+def _normal_list(ours: Any, result: Any) -> List[W.Normal]:
+    items = result if isinstance(result, list) else [result]
+    return [ours._normal(m) for m in items]
+
+
 class Timed:
     """One body: its callable, its implementation (activated around each sample)
     and the calls that make one sample."""
@@ -185,6 +190,13 @@ def run_all(reps: int, instructions: bool, smoke: bool) -> Dict[str, Any]:
     print(f"checking {len(wanted)} bodies", flush=True)
     runs = {b: build(found, b) for b in wanted}
     floors = boundary.floor_bodies()
+    for (op, workload), run in floors.items():  # a floor must decode right too
+        if not op.startswith("encode"):
+            found["c"].activate()
+            try:
+                check_decoded(found["c"], workload, run(), lambda r: _normal_list(found["c"], r))
+            finally:
+                found["c"].deactivate()
     # Floors are ours-independent callables; the C backend is active around them
     # (it is for the decode() that _message_parts makes once).
     timed: Dict[Any, Timed] = {}
@@ -213,7 +225,10 @@ def run_all(reps: int, instructions: bool, smoke: bool) -> Dict[str, Any]:
     counts: Dict[Body, float] = {}
     if instructions and not smoke:
         print("counting instructions under callgrind (one valgrind run)", flush=True)
-        counts = __import__("instructions").count_many([b for b, r in runs.items() if r])
+        floors_wanted = [(op, w, "floor") for op, w in floors]
+        counts = __import__("instructions").count_many(
+            [b for b, r in runs.items() if r] + floors_wanted
+        )
     return {"samples": samples, "threads": threads, "counts": counts, "reps": reps}
 
 
@@ -275,6 +290,10 @@ def render(result: Dict[str, Any]) -> str:
                     _spread(_ratios(samples, bodies["peer"], floor)),
                     f"{statistics.median(share):.0%}" if share else "n/a",
                 ]
+                cf = counts.get((op, workload, "floor"))
+                if cf and cp and ci:
+                    floor_cells[0] += f"; instr {_x(cp / cf)}"
+                    floor_cells[1] += f"; instr {cf / ci:.0%}"
             elif backend == "c":
                 floor_cells = [NONE, NONE]
             target = NONE if need is None else f"≥ {need:g}{TIMES}"
@@ -302,7 +321,7 @@ def render(result: Dict[str, Any]) -> str:
         if not samples[key]:
             continue
         name = " ".join(key)
-        count = counts.get(key) if key[0] != "floor" else None
+        count = counts.get((*key[1:], "floor") if key[0] == "floor" else key)
         detail.append(
             f"| {name} | {_time(statistics.median(samples[key]))} | "
             f"{'n/a' if count is None else f'{count:,.0f}'} |"
@@ -373,6 +392,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--no-instructions", action="store_true", help="skip the callgrind counts")
     ap.add_argument("--smoke", action="store_true", help="check and run each body once (CI)")
     ap.add_argument("--out", help="also write the table (markdown) to this file")
+    ap.add_argument("--note", default="", help="a note for the header, e.g. which code was run")
     args = ap.parse_args(argv)
     import eventstream
 
@@ -389,7 +409,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         f"{' (with uncommitted changes)' if _git('status', '--porcelain', *CODE) else ''}; "
         f"eventstream {eventstream.__version__}; Python {platform.python_version()} "
         f"({platform.python_implementation()}); {pinned}; {result['reps']} timing repetitions; "
-        f"load average at the end {load[0]:.1f}; {time.time() - started:.0f} s.",
+        f"load average at the end {load[0]:.1f}; {time.time() - started:.0f} s."
+        + (f" {args.note}" if args.note else ""),
         "",
         "Command: `python benchmarks/"
         + " ".join([os.path.basename(__file__), *(argv or sys.argv[1:])])
@@ -399,7 +420,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "repetitions with the range in brackets; by instructions, peer instructions / ours "
         "(callgrind, exact from run to run, blind to the kernel's page faults). "
         "Floor: peer time / floor-body time (`boundary.py`, the best ratio a cffi binding "
-        "could reach); share: floor time / C time.",
+        'could reach); share: floor time / C time; "instr": the same from instruction counts.',
         "",
         "",
     ]
