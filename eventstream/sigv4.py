@@ -76,6 +76,7 @@ __all__ = [
     "SignedRequest",
     "sign_request",
     "presign_url",
+    "redact_url",
     "STREAMING_EVENTS_PAYLOAD",
     "SigningError",
     "CredentialsError",
@@ -1158,3 +1159,21 @@ def presign_url(
     signature = _request_signature(creds, region, service, amz_date, canonical_request)
     query_text = "&".join(f"{_uri_encode(k)}={_uri_encode(v)}" for k, v in every)
     return urlunsplit((scheme, netloc, path, f"{query_text}&X-Amz-Signature={signature}", fragment))
+
+
+# The query parameters that make a presigned URL a credential: the session token, and the
+# signature that lets anyone holding the URL open the stream until it expires.
+_URL_SECRETS = re.compile(r"([?&]X-Amz-(?:Security-Token|Signature)=)[^&#\s'\"]*", re.IGNORECASE)
+
+
+def redact_url(text: str) -> str:
+    """``text`` (a presigned URL, or a message quoting one) with the values of
+    ``X-Amz-Security-Token`` and ``X-Amz-Signature`` replaced by ``<hidden>``.
+
+    A presigned URL carries the session token and opens the stream until it
+    expires: pass it, and any error that may quote it, through this before
+    logging or printing.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be str, got {type(text).__name__}")
+    return _URL_SECRETS.sub(r"\1<hidden>", text)

@@ -25,6 +25,7 @@ from eventstream.sigv4 import (
     chunk_signature,
     date_header_bytes,
     presign_url,
+    redact_url,
     resolve_credentials,
     sign_request,
 )
@@ -624,3 +625,28 @@ def test_presign_url_layout() -> None:
         presign_url(url, creds(), "us-east-1", "transcribe", expires=604801)
     with pytest.raises(ValueError, match="must not carry user information"):
         presign_url("wss://u:p@h.example/", creds(), "us-east-1", "transcribe")
+
+
+def test_redact_url_hides_the_token_and_the_signature() -> None:
+    url = presign_url(
+        "wss://transcribestreaming.us-east-1.amazonaws.com:8443/stream-transcription-websocket"
+        "?language-code=en-US",
+        creds(),
+        "us-east-1",
+        "transcribe",
+        clock=fixed(T0),
+    )
+    signature = parse_qs(urlsplit(url).query)["X-Amz-Signature"][0]
+    hidden = redact_url(url)
+    assert TOKEN not in hidden and signature not in hidden
+    assert "X-Amz-Security-Token=<hidden>&" in hidden and hidden.endswith(
+        "X-Amz-Signature=<hidden>"
+    )
+    assert hidden.split("X-Amz-Security-Token")[0] == url.split("X-Amz-Security-Token")[0]
+    # Inside an error message that quotes the URL, in any letter case.
+    message = f"{url.lower()} isn't a valid URI: scheme isn't ws or wss"
+    assert TOKEN.lower() not in redact_url(message)
+    assert redact_url(message).endswith("<hidden> isn't a valid URI: scheme isn't ws or wss")
+    assert redact_url("no url here") == "no url here"
+    with pytest.raises(TypeError, match="text must be str"):
+        redact_url(b"bytes")  # type: ignore[arg-type]

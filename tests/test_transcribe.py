@@ -617,3 +617,15 @@ def test_an_assembler_over_a_websocket_style_byte_stream() -> None:
 
 def test_max_expires_constant() -> None:
     assert MAX_EXPIRES == 300
+
+
+def test_an_endpoint_of_the_wrong_scheme_is_refused_before_signing() -> None:
+    # A WebSocket client rejecting http:// would quote the whole presigned URL, token and all.
+    args: Dict[str, Any] = {"language_code": "en-US", "media_encoding": "pcm", "sample_rate": 16000}
+    for endpoint in ("http://127.0.0.1:8080", "https://h.example"):
+        with pytest.raises(ValueError, match="endpoint scheme must be ws or wss") as caught:
+            websocket_url("us-east-1", CREDS, endpoint=endpoint, **args)
+        assert "session-token" not in str(caught.value)
+    assert websocket_url("us-east-1", CREDS, endpoint="WSS://h.example", **args)
+    with pytest.raises(ValueError, match="endpoint scheme must be http or https"):
+        http2_request("us-east-1", CREDS, endpoint="ws://127.0.0.1:8080", **args)
