@@ -563,8 +563,17 @@ def test_a_transport_dying_mid_message_is_a_codec_fault_after_the_events():
 
 
 def test_wrong_source_types_are_type_errors():
-    with pytest.raises(TypeError):
-        list(iter_events(5))
+    import socket
+
+    # At the call, as iter_messages, and naming what it takes (not "'int' object is not
+    # iterable" at the first next()).
+    left, right = socket.socketpair()
+    with left, right:
+        for source in (5, right, "path.bin"):
+            with pytest.raises(TypeError, match="takes a binary file-like object"):
+                iter_events(source)
+            with pytest.raises(TypeError):
+                aiter_events(source)
     with pytest.raises(TypeError):
         list(iter_events(["not bytes"]))
     with pytest.raises(EventPayloadError, match="not a Bedrock chunk"):
