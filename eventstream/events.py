@@ -381,6 +381,13 @@ class _Tracker:
         self.terminal: Optional[FrozenSet[str]] = (
             frozenset(terminal) if terminal is not None else None
         )
+        if self.terminal is not None and not self.terminal:
+            # No event could end it: every stream would be "incomplete" at its end.
+            raise ValueError("terminal is empty: name the ending event types, or pass None")
+        if self.terminal is not None and not all(isinstance(t, str) for t in self.terminal):
+            raise TypeError(
+                f"terminal must hold event type names (str), got {sorted(map(repr, self.terminal))}"
+            )
         self.skip_initial = skip_initial
         self.unknown = unknown
         self.count = 0

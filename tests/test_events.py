@@ -334,6 +334,12 @@ def test_a_stream_cut_inside_a_frame_is_a_codec_fault_not_incomplete():
 def test_terminal_must_be_a_set_not_a_string():
     with pytest.raises(TypeError, match="not one string"):
         iter_events([A], terminal="messageStop")
+    # An empty set would make every stream incomplete; bytes names would never match.
+    for call in (iter_events, aiter_events):
+        with pytest.raises(ValueError, match="terminal is empty"):
+            call([A], terminal=set())
+        with pytest.raises(TypeError, match="event type names"):
+            call([A], terminal={b"messageStop"})
 
 
 def test_s3_select_end_is_terminal():
