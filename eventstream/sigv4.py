@@ -39,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import inspect
 import math
 import os
 import re
@@ -432,6 +433,13 @@ def _frame(seconds: int, signature: bytes, payload: bytes) -> bytes:
 EventInput = Union[Message, bytes, bytearray, memoryview]
 
 
+_ASYNC_SEND = (
+    "send returned an awaitable: EventSigner calls send synchronously, so the frame would "
+    "never be sent; with an async transport, await transport.send(signer.sign(event)) and "
+    "send signer.end() in a finally block"
+)
+
+
 class EventSigner:
     """Signs the events of one stream, each chained to the one before.
 
@@ -454,6 +462,12 @@ class EventSigner:
           with EventSigner(creds, region, "transcribe", seed, send=ws.send) as signer:
               for chunk in audio:
                   signer.send(audio_event(chunk))
+
+      ``send`` is called synchronously (a socket's ``sendall``, a sync client's
+      ``send``); one that returns an awaitable (an ``async def`` send) raises
+      ``TypeError``, since its frames would never go out.  With an async
+      transport, ``await`` the sends of ``sign(event)`` and of ``end()`` (in a
+      ``finally`` block) yourself.
 
     * as an iterator over the frames of an iterable of events, which yields the
       end frame after the last event, and also when the events' iterable raises
@@ -481,6 +495,8 @@ class EventSigner:
         self._skew = _check_skew(clock_skew)
         if send is not None and not callable(send):
             raise TypeError(f"send must be a callable taking bytes, got {type(send).__name__}")
+        if send is not None and inspect.iscoroutinefunction(send):
+            raise TypeError(_ASYNC_SEND)
         self._send = send
         self._credentials = resolve_credentials(credentials)
         self._lock = threading.Lock()
@@ -545,7 +561,17 @@ class EventSigner:
         """Sign ``event`` and pass the frame to the ``send`` callable given at construction."""
         if self._send is None:
             raise TypeError("send() needs the signer to be built with send=callable")
-        self._send(self.sign(event))
+        self._deliver(self.sign(event))
+
+    def _deliver(self, frame: bytes) -> None:
+        assert self._send is not None
+        result = self._send(frame)
+        if inspect.isawaitable(result):
+            # Never awaited, the frame would silently not be sent.
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+            raise TypeError(_ASYNC_SEND)
 
     def frames(self, events: Iterable[EventInput]) -> Iterator[bytes]:
         """Yield the signed frame of each event, then the end frame.
@@ -584,12 +610,12 @@ class EventSigner:
         if self._ended or self._send is None:
             return
         if exc_type is None:
-            self._send(self.end())
+            self._deliver(self.end())
             return
         # The block's own exception is the one to report; a failing send (the
         # transport is likely what broke) must not replace it.
         with contextlib.suppress(Exception):
-            self._send(self.end())
+            self._deliver(self.end())
 
     def __repr__(self) -> str:
         return (

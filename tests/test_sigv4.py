@@ -650,3 +650,24 @@ def test_redact_url_hides_the_token_and_the_signature() -> None:
     assert redact_url("no url here") == "no url here"
     with pytest.raises(TypeError, match="text must be str"):
         redact_url(b"bytes")  # type: ignore[arg-type]
+
+
+def test_an_async_send_is_refused_not_silently_dropped() -> None:
+    # send=ws.send of an asyncio client returns a coroutine: called and never awaited,
+    # every frame, the end frame included, would silently not be sent.
+    class AsyncTransport:
+        def __init__(self) -> None:
+            self.sent: List[bytes] = []
+
+        async def send(self, frame: bytes) -> None:
+            self.sent.append(frame)
+
+    transport = AsyncTransport()
+    with pytest.raises(TypeError, match="send returned an awaitable"):
+        signer(send=transport.send)
+    # A plain callable that returns an awaitable is caught at the first send.
+    s = signer(send=lambda frame: transport.send(frame))
+    with pytest.raises(TypeError, match="send returned an awaitable"), s:
+        s.send(event(1))
+    assert transport.sent == []
+    assert s.events_signed == 2 and s.ended  # the end frame was signed, and refused too
