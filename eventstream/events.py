@@ -298,24 +298,25 @@ class Event(NamedTuple):
         An absent content type is read as JSON.
         """
         if not is_json_content_type(self.content_type):
-            raise EventPayloadError(
-                f"the {self.event_type!r} event's payload is {self.content_type}, not JSON "
-                f"({len(self.payload)} bytes: {_preview(self.payload)})",
-                payload=self.payload,
-                content_type=self.content_type,
-                event_type=self.event_type,
+            raise self._payload_error(
+                f"is {self.content_type}, not JSON ({len(self.payload)} bytes: "
+                f"{_preview(self.payload)})"
             )
         try:
             return _json.loads(self.payload)
         except (ValueError, RecursionError) as exc:
             reason = "nested too deep" if isinstance(exc, RecursionError) else str(exc)
-            raise EventPayloadError(
-                f"the {self.event_type!r} event's payload is not valid JSON ({reason}); "
-                f"{len(self.payload)} bytes: {_preview(self.payload)}",
-                payload=self.payload,
-                content_type=self.content_type,
-                event_type=self.event_type,
+            raise self._payload_error(
+                f"is not valid JSON ({reason}); {len(self.payload)} bytes: {_preview(self.payload)}"
             ) from None
+
+    def _payload_error(self, what: str) -> EventPayloadError:
+        return EventPayloadError(
+            f"the {self.event_type!r} event's payload {what}",
+            payload=self.payload,
+            content_type=self.content_type,
+            event_type=self.event_type,
+        )
 
     def __repr__(self) -> str:
         return (
