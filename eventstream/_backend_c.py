@@ -280,13 +280,6 @@ def _payload(buf: bytes, start: int, copy: bool) -> Any:
     return out
 
 
-# The last header block decode_bytes() met, the cache it was validated for, and
-# its headers: a stream of single messages nearly always repeats its block, and
-# comparing the bytes in place costs less than slicing them out and hashing them.
-# Replaced whole (one tuple), so threads always read a matching triple.
-_last_block: Tuple[object, bytes, Headers] = (None, b"", _EMPTY_HEADERS)
-
-
 def decode_bytes(
     buf: bytes, limits: Limits, cache: DecodeCache, copy: bool = True
 ) -> Message | None:
@@ -300,7 +293,6 @@ def decode_bytes(
     bytes or trailing bytes, or limits C cannot hold); the caller then takes the
     general path, which says which.
     """
-    global _last_block
     lim = _DEFAULT_LIM if limits is DEFAULT_LIMITS else _limits_struct(limits)
     h = _check_one(buf, len(buf), lim)  # 1 + headers_length, or 0
     if h == 1:
@@ -308,17 +300,14 @@ def decode_bytes(
     if not h:
         return None
     ps = h + 11
-    last_cache, block, headers = _last_block
-    if last_cache is not cache or len(block) != h - 1 or not buf.startswith(block, 12):
-        block = buf[12:ps]
-        headers = cache.get(block)  # type: ignore[assignment]
-        if headers is None:
-            walked = _walk(block, 12, 0, limits)
-            if type(walked) is tuple:
-                return None
-            headers = walked
-            remember_block(cache, block, headers)
-        _last_block = (cache, block, headers)
+    block = buf[12:ps]
+    headers = cache.get(block)
+    if headers is None:
+        walked = _walk(block, 12, 0, limits)
+        if not isinstance(walked, Headers):
+            return None  # a header fault: the general path reports it
+        headers = walked
+        remember_block(cache, block, headers)
     return _new(Message, (headers, _payload(buf, ps, copy)))
 
 

@@ -220,10 +220,6 @@ def _next_header(block: bytes, p: int) -> int:
     return t + 1 + _SIZE_BY_CODE[code]
 
 
-# The last header block decode_bytes() met, with its cache (see _backend_c).
-_last_block: Tuple[object, bytes, Headers] = (None, b"", _EMPTY_HEADERS)
-
-
 def decode_bytes(
     buf: bytes, limits: Limits, cache: DecodeCache, copy: bool = True
 ) -> Optional[Message]:
@@ -235,7 +231,6 @@ def decode_bytes(
     None means "not exactly one valid message" (a fault, too few bytes or
     trailing bytes); the caller then takes the general path, which says which.
     """
-    global _last_block
     end = len(buf)
     if end < 16:
         return None
@@ -257,17 +252,14 @@ def decode_bytes(
     if ps == 12:
         headers = _EMPTY_HEADERS
     else:
-        last_cache, block, headers = _last_block
-        if last_cache is not cache or len(block) != headers_len or not buf.startswith(block, 12):
-            block = buf[12:ps]
-            headers = cache.get(block)  # type: ignore[assignment]
-            if headers is None:
-                try:
-                    headers = _parse_header_block(block, 12, 0, max_value, max_headers)
-                except _HeaderFault:
-                    return None
-                remember_block(cache, block, headers)
-            _last_block = (cache, block, headers)
+        block = buf[12:ps]
+        headers = cache.get(block)  # type: ignore[assignment]
+        if headers is None:
+            try:
+                headers = _parse_header_block(block, 12, 0, max_value, max_headers)
+            except _HeaderFault:
+                return None
+            remember_block(cache, block, headers)
     return _new(Message, (headers, buf[ps:crc_at] if copy else memoryview(buf)[ps:crc_at]))
 
 
