@@ -64,7 +64,7 @@ def decode(data: Buffer, *, limits: Optional[Limits] = None, copy: bool = True) 
         data = _immutable_bytes(data)
     message = _active.backend.decode_bytes(data, limits, cache, copy)
     if message is not None:
-        return message  # type: ignore[no-any-return]
+        return message
     # Not exactly one valid message: the general path finds out what is wrong.
     end = len(data)
     messages, pos, fault = _active.backend.decode_frames(data, 0, end, limits, cache, 1)
@@ -78,7 +78,7 @@ def decode(data: Buffer, *, limits: Optional[Limits] = None, copy: bool = True) 
     if not copy:
         view = memoryview(data)[end - 4 - len(message.payload) : -4]
         message = tuple.__new__(Message, (message.headers, view))
-    return message  # type: ignore[no-any-return]
+    return message
 
 
 def encode(message: Message, *, limits: Optional[Limits] = None) -> bytes:
@@ -118,4 +118,4 @@ def encode(message: Message, *, limits: Optional[Limits] = None) -> bytes:
             f"a message of {MIN_MESSAGE_LENGTH + len(block) + len(payload)} bytes does not fit"
             f" the 32-bit total_length field (at most {MAX_WIRE_MESSAGE_LENGTH})"
         )
-    return _active.backend.encode_frame(block, payload)  # type: ignore[no-any-return]
+    return _active.backend.encode_frame(block, payload)

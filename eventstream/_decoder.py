@@ -131,7 +131,7 @@ class Decoder:
                 self._note_need(buffer)
         if fault is not None:
             self._fail(errors.fault_error(fault, base), messages)
-        return messages  # type: ignore[no-any-return]
+        return messages
 
     def _note_need(self, buffer: bytearray) -> None:
         """Record how many bytes the held (incomplete, fault-free) message needs."""
