@@ -16,7 +16,6 @@ from typing import Any, List, Optional, Tuple, Union
 
 from . import _reference
 from . import errors as E
-from . import types as _types
 from ._header_cache import (
     DecodeCache,
     header_cache,
@@ -30,6 +29,7 @@ from .types import (
     Headers,
     Message,
     new_headers,
+    uuid_from_bytes,
 )
 
 NAME = "python"
@@ -79,15 +79,6 @@ _UNPACK_BY_CODE = (None, None, _unpack_i8, _unpack_i16, _unpack_i32, _unpack_i64
                    _unpack_i64, None)  # fmt: skip
 _UUID = HEADER_TYPES[9]
 _new = tuple.__new__
-_object_new = object.__new__
-_int_from_bytes = int.from_bytes
-_uuid_parts: Any = None  # types._load_uuid_parts(), once a UUID header is seen
-
-
-def _load_uuid_parts() -> Any:
-    global _uuid_parts
-    _uuid_parts = _types._load_uuid_parts()
-    return _uuid_parts
 
 
 def _parse_header_block(block: bytes, base: int, frame: int, limits: Limits) -> Headers:
@@ -139,12 +130,7 @@ def _parse_header_block(block: bytes, base: int, frame: int, limits: Limits) -> 
                 p = t + 17
                 if p > end:
                     raise IndexError
-                # uuid.UUID(bytes=...) without its argument checks (see types.uuid_from_bytes)
-                uuid_cls, unknown, set_int, set_safe = _uuid_parts or _load_uuid_parts()
-                u = _object_new(uuid_cls)
-                set_int(u, _int_from_bytes(block[v:p], "big"))
-                set_safe(u, unknown)
-                append(_new(Header, (name, _UUID, u)))
+                append(_new(Header, (name, _UUID, uuid_from_bytes(block[v:p]))))
             elif code <= 9:
                 v = t + 1
                 p = v + _SIZE_BY_CODE[code]
