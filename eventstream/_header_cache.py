@@ -49,7 +49,7 @@ class DecodeCache(Dict[bytes, Headers]):
 
 header_cache: Dict[bytes, Header] = {}
 # Headers -> (block bytes, longest value, header count): see _header_codec.encode_block
-EncodeCache = Dict[Headers, Tuple[bytes, int, int]]
+EncodeCache = Dict[Headers, Tuple[bytes, int, int, bool]]
 
 # The decode caches by Limits value.  At most MAX_CACHES are kept here (the oldest
 # made is dropped first; a Decoder holding one keeps it for itself), so a process
@@ -95,7 +95,7 @@ def remember_header(raw: bytes, header: Header) -> None:
         header_cache[raw] = header
 
 
-def remember_encoding(headers: Headers, encoded: Tuple[bytes, int, int]) -> None:
+def remember_encoding(headers: Headers, encoded: Tuple[bytes, int, int, bool]) -> None:
     if len(encoded[0]) <= MAX_BLOCK and len(headers) <= MAX_HEADERS:
         if len(encode_cache) >= MAX_ENTRIES:
             encode_cache.clear()
