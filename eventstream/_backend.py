@@ -43,9 +43,11 @@ class Backend(Protocol):
         limits: Limits,
         cache: DecodeCache,
         max_frames: int = ...,
+        copy: bool = ...,
     ) -> Tuple[List[Message], int, Optional[Fault]]:
         """The complete messages in ``buf[pos:end]``, the offset after them, and
-        the fault of the next message or None."""
+        the fault of the next message or None.  ``copy=False`` with a ``bytes``
+        buffer: payloads are read-only views of it."""
 
     def encode_frame(self, header_block: bytes, payload: Buffer) -> bytes:
         """The wire bytes of one message (the caller checked the 32-bit total)."""

@@ -318,6 +318,7 @@ def decode_frames(
     limits: Limits,
     cache: DecodeCache,
     max_frames: int = -1,
+    copy: bool = True,
 ) -> Tuple[List[Message], int, E.Fault | None]:
     """Decode the complete messages in ``buf[pos:end]``; see ``_backend_python.decode_frames``."""
     messages: List[Message] = []
@@ -348,6 +349,8 @@ def decode_frames(
     append = messages.append
     cache_get = cache.get
     last = _EMPTY_HEADERS
+    # Payloads of a bytes buffer: slices (copies), or read-only views if not ``copy``.
+    sliced: Any = buf if copy or src is not buf else memoryview(buf)
     try:
         while True:
             n = _decode_batch(src, pos, end, max_frames, batch)
@@ -379,7 +382,9 @@ def decode_frames(
                             di += info * _HEADER_FIELDS
                         last = headers
                     append(
-                        _new(Message, (headers, buf[ps:pe] if src is buf else bytes(view[ps:pe])))
+                        _new(
+                            Message, (headers, sliced[ps:pe] if src is buf else bytes(view[ps:pe]))
+                        )
                     )
                 pos = pe + 4
                 if max_frames > 0:
@@ -399,7 +404,7 @@ def decode_frames(
                 cached = cache_get(block)
                 if cached is not None:
                     pe = fault[_FAULT_PAYLOAD_END]
-                    append(new_message(cached, buf[ps:pe] if src is buf else bytes(view[ps:pe])))
+                    append(new_message(cached, sliced[ps:pe] if src is buf else bytes(view[ps:pe])))
                     pos = pe + 4
                     if max_frames > 0:
                         max_frames -= 1

@@ -200,6 +200,7 @@ def decode_frames(
     limits: Limits,
     cache: DecodeCache,
     max_frames: int = -1,
+    copy: bool = True,
 ) -> Tuple[List[Message], int, Optional[E.Fault]]:
     """Decode the complete messages in ``buf[pos:end]``.
 
@@ -225,6 +226,8 @@ def decode_frames(
         view = memoryview(buf)
         if view.format != "B" or view.ndim != 1:
             view = view.cast("B")
+    # Payloads of a bytes buffer: slices (copies), or read-only views if not ``copy``.
+    sliced: Buffer = data if copy or view is not None else memoryview(data)
     crc = zlib.crc32
     while end - pos >= 12 and max_frames != 0:
         total, headers_len, prelude_crc = _unpack_prelude(buf, pos)
@@ -266,7 +269,7 @@ def decode_frames(
                 remember_block(cache, block, headers)
         else:
             headers = _EMPTY_HEADERS
-        payload = data[payload_at:crc_at] if view is None else bytes(view[payload_at:crc_at])
+        payload = sliced[payload_at:crc_at] if view is None else bytes(view[payload_at:crc_at])
         append(_new(Message, (headers, payload)))
         pos += total
         max_frames -= 1

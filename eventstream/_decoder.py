@@ -51,7 +51,10 @@ class Decoder:
         ``RuntimeError``.  Separate decoders are independent.
     """
 
-    def __init__(self, limits: Optional[Limits] = None) -> None:
+    def __init__(self, limits: Optional[Limits] = None, *, copy: bool = True) -> None:
+        # copy=False: a message that lies whole in one chunk gets a read-only
+        # memoryview of the chunk (bytes) or of a private copy as its payload.
+        self._copy = copy
         self.limits = limits or DEFAULT_LIMITS
         self._cache = decode_cache_for(self.limits)
         self._buffer = bytearray()
@@ -122,7 +125,9 @@ class Decoder:
         # Decode straight from the (joined) chunk, keep only its tail.
         data = chunk if type(chunk) is bytes else bytes(chunk)
         end = len(data)
-        messages, pos, fault = _active.backend.decode_frames(data, 0, end, self.limits, self._cache)
+        messages, pos, fault = _active.backend.decode_frames(
+            data, 0, end, self.limits, self._cache, -1, self._copy
+        )
         base = self._offset
         self._offset = base + pos
         if pos < end:
