@@ -150,8 +150,10 @@ def test_stop_on_a_boundary_is_an_incomplete_stream(server_for: Any) -> None:
 def test_dropped_connection_is_a_transport_error(server_for: Any) -> None:
     server = server_for(fault="drop@1")
     seen: List[Event] = []
-    with pytest.raises(httpx.RemoteProtocolError):
+    # Mid-message, the transport's error is the cause of the decoder's (issue 11).
+    with pytest.raises(eventstream.StreamInterruptedError) as caught:
         collect(read_httpx(server.url()), seen)
+    assert isinstance(caught.value.__cause__, httpx.RemoteProtocolError)
     assert kinds(seen) == ["messageStart"]
 
 
@@ -213,7 +215,7 @@ def test_aiohttp_client_sees_every_fault() -> None:
     assert run(read("error-frame@1")) == [200, "messageStart", "ServiceError"]
     assert run(read("cut@1")) == [200, "messageStart", "TruncatedStreamError"]
     assert run(read("stop@1")) == [200, "messageStart", "IncompleteStreamError"]
-    assert run(read("drop@1")) == [200, "messageStart", "ClientPayloadError"]
+    assert run(read("drop@1")) == [200, "messageStart", "StreamInterruptedError"]
     assert run(read("json-error")) == [400, "NotAnEventStreamError"]
     assert run(read("html")) == [502, "NotAnEventStreamError"]
     assert run(read("trickle"))[-2:] == ["messageStop", "metadata"]
