@@ -198,6 +198,10 @@ def audit(found: Found, report: Callable[[str], None] = lambda line: None) -> Li
             text = unit * count + "\x00!"  # a tail that makes a match fail late
             subject: Union[str, bytes] = text.encode("latin-1", "replace") if binary else text
             elapsed = _time(found, compiled, subject)
+            if elapsed > BOUND or (previous is not None and elapsed > 10 * previous):
+                # One slow run may be the scheduler (2 shared cores, sanitizer builds): a
+                # pattern is blamed only when its best of three runs is slow.
+                elapsed = min(elapsed, *(_time(found, compiled, subject) for _ in range(2)))
             if elapsed > BOUND:
                 problems.append(f"{name}: {elapsed:.2f} s at {len(subject)} chars")
                 break
