@@ -562,7 +562,7 @@ HeadersInput = Union[Mapping[str, Any], Iterable[Union[Header, Tuple[str, int, A
 # equality and hashing are str's own: no subclass can make a lookup match an
 # entry built from other values.  Bounded: emptied when full.
 _INFERRED: Dict[Tuple[Tuple[str, str], ...], Headers] = {}
-_INFERRED_MAX_ENTRIES = 256
+_INFERRED_MAX_ENTRIES = 64  # at most ~2.5 MB; a client repeats one or two dicts
 _INFERRED_MAX_HEADERS = 16
 _INFERRED_MAX_VALUE = 256  # characters
 
