@@ -141,12 +141,12 @@ def check_nested(
     if depth > MAX_NESTING or not looks_like_message(payload):
         return ()
     data = bytes(payload)
-    error = _decoder_error(data, limits, final=True)
-    if error is None:
-        total, headers_length, _ = _PRELUDE.unpack_from(data)
-        if total != len(data):  # pragma: no cover - the decoder reports trailing bytes
-            return ()
-        start = 12 + headers_length
+    try:
+        eventstream.decode(data, limits=limits)  # exactly one message, as the renderer shows it
+    except DecodeError as exc:
+        error = exc
+    else:
+        start = 12 + _PRELUDE.unpack_from(data)[1]
         return check_nested(data[start:-4], base + start, number, limits, depth + 1)
     return (
         Fault(
