@@ -36,6 +36,7 @@ import gc
 import json
 import os
 import platform
+import shlex
 import statistics
 import subprocess
 import sys
@@ -419,7 +420,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         + (f" {args.note}" if args.note else ""),
         "",
         "Command: `python benchmarks/"
-        + " ".join([os.path.basename(__file__), *(argv or sys.argv[1:])])
+        + shlex.join([os.path.basename(__file__), *(argv or sys.argv[1:])])
         + "`",
         "",
         "Ratios are peer time / our time (above 1: we are faster); by time, the median over "
