@@ -20,12 +20,12 @@
 #elif defined(__clang__)
 /* Older Clang declares the arm_acle.h intrinsics only when +crc is on for the whole
  * file; its builtins work under the target attribute. */
-#define ES_T_CRC __attribute__((target("crc")))
+#define ES_T_CRC        __attribute__((target("crc")))
 #define ES_CRC32X(r, v) __builtin_arm_crc32d((r), (v))
 #define ES_CRC32B(r, v) __builtin_arm_crc32b((r), (v))
 #else
 #include <arm_acle.h>
-#define ES_T_CRC __attribute__((target("+crc")))
+#define ES_T_CRC        __attribute__((target("+crc")))
 #define ES_CRC32X(r, v) __crc32d((r), (v))
 #define ES_CRC32B(r, v) __crc32b((r), (v))
 #endif

@@ -46,7 +46,7 @@
 #ifndef ES_NO_X86_KERNELS
 
 #define ES_T_PCLMUL ES_TARGET("pclmul,sse2")
-#define ES_T_AVX2 ES_TARGET("pclmul,avx2,vpclmulqdq")
+#define ES_T_AVX2   ES_TARGET("pclmul,avx2,vpclmulqdq")
 #define ES_T_AVX512 ES_TARGET("pclmul,avx2,avx512f,vpclmulqdq")
 
 /* The 128-bit remainder's 16 bytes, then the tail, through the tables. */
@@ -195,7 +195,8 @@ ES_T_AVX512 uint32_t es_crc32_reg_vpclmul_avx512(uint32_t reg, const uint8_t *p,
     if (n < 512) {
         return es_crc32_reg_vpclmul_avx2(reg, p, n);
     }
-    z0 = _mm512_xor_si512(s_load512(p), _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (int)reg));
+    z0 = _mm512_xor_si512(
+        s_load512(p), _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (int)reg));
     z1 = s_load512(p + 64);
     z2 = s_load512(p + 128);
     z3 = s_load512(p + 192);

@@ -8,26 +8,32 @@ static int64_t s_fault(int64_t *fault, int code, size_t offset, size_t frame, in
     if (fault == NULL) {
         return code;
     }
-    fault[0] = code;
-    fault[1] = (int64_t)offset;
-    fault[2] = (int64_t)frame;
-    fault[3] = a;
-    fault[4] = b;
+    fault[ES_FAULT_CODE] = code;
+    fault[ES_FAULT_OFFSET] = (int64_t)offset;
+    fault[ES_FAULT_FRAME] = (int64_t)frame;
+    fault[ES_FAULT_A] = a;
+    fault[ES_FAULT_B] = b;
     return code;
 }
 
-/* Value sizes of the fixed-width types, by type code (bools have none). */
-static const uint8_t s_fixed_size[10] = {0, 0, 1, 2, 4, 8, 0, 0, 8, 16};
+/* Value sizes of the fixed-width types, by type code (booleans have none; bytes and
+ * strings have a length prefix instead). */
+static const uint8_t s_fixed_size[ES_TYPE_COUNT] = {
+    [ES_TYPE_BYTE] = 1,  [ES_TYPE_INT16] = 2,     [ES_TYPE_INT32] = 4,
+    [ES_TYPE_INT64] = 8, [ES_TYPE_TIMESTAMP] = 8, [ES_TYPE_UUID] = 16,
+};
 
 int64_t es_walk_headers(
     const uint8_t *block,
     size_t len,
     size_t base,
     size_t frame_off,
-    uint32_t max_header_value,
+    const es_limits *limits,
     int64_t *headers,
     size_t cap,
     int64_t *fault) {
+    const uint32_t max_header_value = limits->max_header_value;
+    const size_t max_headers = limits->max_headers;
     size_t p = 0;
     size_t count = 0;
     while (p < len) {
@@ -35,6 +41,11 @@ int64_t es_walk_headers(
         size_t t, v, left, size;
         unsigned code;
         int64_t *d;
+        if (count >= max_headers) {
+            return s_fault(
+                fault, ES_ERR_HEADER_COUNT_LIMIT, base + p, frame_off, (int64_t)count + 1,
+                (int64_t)max_headers);
+        }
         if (name_len == 0) {
             return s_fault(fault, ES_ERR_HEADER_NAME_EMPTY, base + p, frame_off, 0, 0);
         }
@@ -52,20 +63,20 @@ int64_t es_walk_headers(
         }
         code = block[t];
         v = t + 1;
-        if (code > 9) {
+        if (code >= ES_TYPE_COUNT) {
             return s_fault(fault, ES_ERR_HEADER_TYPE_UNKNOWN, base + t, frame_off, (int64_t)code, 0);
         }
         ES_REQUIRE(count < cap, ES_ERR_NO_ROOM);
         d = headers + count * ES_HEADER_FIELDS;
-        d[0] = (int64_t)(p + 1);
-        d[1] = (int64_t)t;
-        d[2] = (int64_t)code;
-        d[3] = 0;
-        d[4] = 0;
+        d[ES_HEADER_NAME] = (int64_t)(p + 1);
+        d[ES_HEADER_NAME_END] = (int64_t)t;
+        d[ES_HEADER_TYPE] = (int64_t)code;
+        d[ES_HEADER_VALUE] = 0;
+        d[ES_HEADER_VALUE_END] = 0;
         left = len - v;
-        if (code <= 1) {
+        if (code == ES_TYPE_BOOL_TRUE || code == ES_TYPE_BOOL_FALSE) {
             p = v;
-        } else if (code == 6 || code == 7) {
+        } else if (code == ES_TYPE_BYTES || code == ES_TYPE_STRING) {
             if (left < 2) {
                 return s_fault(fault, ES_ERR_HEADER_VALUE_OVERRUN, base + v, frame_off, 2, (int64_t)left);
             }
@@ -80,11 +91,11 @@ int64_t es_walk_headers(
                     fault, ES_ERR_HEADER_VALUE_OVERRUN, base + v, frame_off, (int64_t)(size + 2),
                     (int64_t)left);
             }
-            if (code == 7 && !es_utf8_valid(block + v + 2, size)) {
+            if (code == ES_TYPE_STRING && !es_utf8_valid(block + v + 2, size)) {
                 return s_fault(fault, ES_ERR_HEADER_VALUE_UTF8, base + v + 2, frame_off, 0, 0);
             }
-            d[3] = (int64_t)(v + 2);
-            d[4] = (int64_t)(v + 2 + size);
+            d[ES_HEADER_VALUE] = (int64_t)(v + 2);
+            d[ES_HEADER_VALUE_END] = (int64_t)(v + 2 + size);
             p = v + 2 + size;
         } else {
             size = s_fixed_size[code];
@@ -93,21 +104,21 @@ int64_t es_walk_headers(
                     fault, ES_ERR_HEADER_VALUE_OVERRUN, base + v, frame_off, (int64_t)size, (int64_t)left);
             }
             switch (code) {
-                case 2:
-                    d[3] = (int8_t)block[v];
+                case ES_TYPE_BYTE:
+                    d[ES_HEADER_VALUE] = (int8_t)block[v];
                     break;
-                case 3:
-                    d[3] = (int16_t)es_load_be16(block + v);
+                case ES_TYPE_INT16:
+                    d[ES_HEADER_VALUE] = (int16_t)es_load_be16(block + v);
                     break;
-                case 4:
-                    d[3] = (int32_t)es_load_be32(block + v);
+                case ES_TYPE_INT32:
+                    d[ES_HEADER_VALUE] = (int32_t)es_load_be32(block + v);
                     break;
-                case 9:
-                    d[3] = (int64_t)v;
-                    d[4] = (int64_t)(v + 16);
+                case ES_TYPE_UUID:
+                    d[ES_HEADER_VALUE] = (int64_t)v;
+                    d[ES_HEADER_VALUE_END] = (int64_t)(v + 16);
                     break;
-                default: /* 5, 8 */
-                    d[3] = (int64_t)es_load_be64(block + v);
+                default: /* ES_TYPE_INT64, ES_TYPE_TIMESTAMP */
+                    d[ES_HEADER_VALUE] = (int64_t)es_load_be64(block + v);
                     break;
             }
             p = v + size;
@@ -190,7 +201,17 @@ int64_t es_check_one(const uint8_t *buf, size_t len, const es_limits *limits) {
     return (int64_t)headers_len + 1;
 }
 
-#define ES_PACK(frames, stop) ((int64_t)(frames) << ES_BATCH_SHIFT | (int64_t)(stop))
+void es_copy(uint8_t *dst, const uint8_t *src, size_t len) {
+    if (len) {
+        memcpy(dst, src, len);
+    }
+}
+
+/* Record why the call stops; returns the frames decoded. */
+static int64_t s_stop(es_batch *batch, size_t frames, es_stop stop) {
+    batch->stop = (int32_t)stop;
+    return (int64_t)frames;
+}
 
 int64_t es_decode_batch(const uint8_t *buf, size_t pos, size_t end, int64_t max_frames, es_batch *batch) {
     int64_t *fault = batch->fault;
@@ -203,41 +224,42 @@ int64_t es_decode_batch(const uint8_t *buf, size_t pos, size_t end, int64_t max_
         int64_t info, *rec;
         int st;
         if (max_frames >= 0 && (int64_t)n >= max_frames) {
-            return ES_PACK(n, ES_BATCH_DONE);
+            return s_stop(batch, n, ES_STOP_DONE);
         }
         if (n == batch->frame_cap) {
-            return ES_PACK(n, ES_BATCH_FULL);
+            return s_stop(batch, n, ES_STOP_FULL);
         }
         st = s_check_frame(buf, pos, end, &batch->limits, fault, &total, &headers_len);
         if (st == 1) {
-            return ES_PACK(n, ES_BATCH_DONE);
+            return s_stop(batch, n, ES_STOP_DONE);
         }
         if (st < 0) {
-            fault[5] = fault[6] = fault[7] = -1;
-            return ES_PACK(n, -st);
+            fault[ES_FAULT_BLOCK] = fault[ES_FAULT_PAYLOAD] = fault[ES_FAULT_PAYLOAD_END] = -1;
+            return s_stop(batch, n, ES_STOP_FAULT);
         }
         block_at = pos + ES_PRELUDE_LEN;
         if (headers_len == 0) {
             info = 0;
         } else if (
-            prev_block != NULL && prev_len == headers_len && memcmp(prev_block, buf + block_at, headers_len) == 0) {
+            prev_block != NULL && prev_len == headers_len &&
+            memcmp(prev_block, buf + block_at, headers_len) == 0) {
             info = ES_HEADERS_SAME;
-        } else if (batch->header_cap == 0) {
+        } else if (es_max_header_count(headers_len, &batch->limits) > batch->header_cap - used) {
+            /* It might not fit: never walk a block twice. */
+            if (used > 0) {
+                return s_stop(batch, n, ES_STOP_FULL); /* again, with the whole array free */
+            }
             info = ES_HEADERS_NOT_WALKED;
         } else {
             info = es_walk_headers(
-                buf + block_at, headers_len, block_at, pos, batch->limits.max_header_value,
+                buf + block_at, headers_len, block_at, pos, &batch->limits,
                 batch->headers + used * ES_HEADER_FIELDS, batch->header_cap - used, fault);
-            if (info == ES_ERR_NO_ROOM) {
-                if (used > 0) {
-                    return ES_PACK(n, ES_BATCH_FULL); /* again, with the whole array free */
-                }
-                info = ES_HEADERS_NOT_WALKED;
-            } else if (info < 0) {
-                fault[5] = (int64_t)block_at;
-                fault[6] = (int64_t)(block_at + headers_len);
-                fault[7] = (int64_t)(pos + total - 4);
-                return ES_PACK(n, -info);
+            assert(info != ES_ERR_NO_ROOM);
+            if (info < 0) {
+                fault[ES_FAULT_BLOCK] = (int64_t)block_at;
+                fault[ES_FAULT_PAYLOAD] = (int64_t)(block_at + headers_len);
+                fault[ES_FAULT_PAYLOAD_END] = (int64_t)(pos + total - 4);
+                return s_stop(batch, n, ES_STOP_FAULT);
             } else {
                 used += (size_t)info;
             }
@@ -245,10 +267,10 @@ int64_t es_decode_batch(const uint8_t *buf, size_t pos, size_t end, int64_t max_
         /* Progress: every decoded message moves pos on by at least 16 bytes. */
         assert(total >= ES_MIN_FRAME_LEN && total <= end - pos);
         rec = batch->frames + n * ES_FRAME_FIELDS;
-        rec[0] = (int64_t)block_at;
-        rec[1] = (int64_t)(block_at + headers_len);
-        rec[2] = (int64_t)(pos + total - 4);
-        rec[3] = info;
+        rec[ES_FRAME_BLOCK] = (int64_t)block_at;
+        rec[ES_FRAME_PAYLOAD] = (int64_t)(block_at + headers_len);
+        rec[ES_FRAME_PAYLOAD_END] = (int64_t)(pos + total - 4);
+        rec[ES_FRAME_HEADERS] = info;
         if (headers_len != 0) {
             prev_block = buf + block_at;
             prev_len = headers_len;

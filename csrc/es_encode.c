@@ -59,34 +59,34 @@ int64_t es_encode_header(
     size_t need, i;
     uint8_t *v;
     ES_REQUIRE(name_len >= 1 && name_len <= 255, ES_ERR_TOO_LARGE);
-    ES_REQUIRE(type >= 0 && type <= 9, ES_ERR_TOO_LARGE);
+    ES_REQUIRE(type >= 0 && type < ES_TYPE_COUNT, ES_ERR_TOO_LARGE);
     switch (type) {
-        case 0:
-        case 1:
+        case ES_TYPE_BOOL_TRUE:
+        case ES_TYPE_BOOL_FALSE:
             need = 0;
             break;
-        case 2:
+        case ES_TYPE_BYTE:
             ES_REQUIRE(ivalue >= -128 && ivalue <= 127, ES_ERR_TOO_LARGE);
             need = 1;
             break;
-        case 3:
+        case ES_TYPE_INT16:
             ES_REQUIRE(ivalue >= -32768 && ivalue <= 32767, ES_ERR_TOO_LARGE);
             need = 2;
             break;
-        case 4:
+        case ES_TYPE_INT32:
             ES_REQUIRE(ivalue >= INT32_MIN && ivalue <= INT32_MAX, ES_ERR_TOO_LARGE);
             need = 4;
             break;
-        case 6:
-        case 7:
+        case ES_TYPE_BYTES:
+        case ES_TYPE_STRING:
             ES_REQUIRE(value_len <= 0xffffu, ES_ERR_TOO_LARGE);
             need = 2 + value_len;
             break;
-        case 9:
+        case ES_TYPE_UUID:
             ES_REQUIRE(value_len == 16, ES_ERR_TOO_LARGE);
             need = 16;
             break;
-        default: /* 5, 8 */
+        default: /* ES_TYPE_INT64, ES_TYPE_TIMESTAMP */
             need = 8;
             break;
     }
@@ -96,15 +96,15 @@ int64_t es_encode_header(
     out[1 + name_len] = (uint8_t)type;
     v = out + 2 + name_len;
     switch (type) {
-        case 6:
-        case 7:
+        case ES_TYPE_BYTES:
+        case ES_TYPE_STRING:
             v[0] = (uint8_t)(value_len >> 8);
             v[1] = (uint8_t)value_len;
             if (value_len) {
                 memcpy(v + 2, value, value_len);
             }
             break;
-        case 9:
+        case ES_TYPE_UUID:
             memcpy(v, value, 16);
             break;
         default: /* integers, big endian, two's complement */

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ES_PRELUDE_LEN 12u
+#define ES_PRELUDE_LEN   12u
 #define ES_MIN_FRAME_LEN 16u
 
 /* "if !(cond) return status": named for what it requires. */
@@ -17,6 +17,14 @@
             return (status); \
         } \
     } while (0)
+
+/* The most descriptors a walk of a block of len bytes can write under limits: a
+ * header takes 3 bytes or more (length byte, a name byte, type byte) before its
+ * descriptor is written, and the walk stops at max_headers (reporting the next). */
+static inline size_t es_max_header_count(size_t len, const es_limits *limits) {
+    size_t most = len / 3;
+    return most < limits->max_headers ? most : (size_t)limits->max_headers;
+}
 
 static inline uint32_t es_load_be32(const uint8_t *p) {
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];

@@ -34,38 +34,57 @@ extern "C" {
 /* ------------------------------------------------------------ status codes
  * ES_OK and the faults.  The fault numbers are the FAULT_* numbers of
  * eventstream/errors.py; the comments say what the fault's a/b details hold.
- * (Not parenthesized: cffi's cdef takes plain integer literals only.)
+ * Functions return int64_t (a count, a length or an es_status), so the values are
+ * named here and the type is documentation.
  */
-#define ES_OK 0
-#define ES_ERR_PRELUDE_CRC -1          /* a = stored CRC, b = computed CRC */
-#define ES_ERR_MESSAGE_TOO_SHORT -2    /* a = total_length */
-#define ES_ERR_HEADERS_LENGTH -3       /* a = headers_length, b = total_length */
-#define ES_ERR_HEADERS_LIMIT -4        /* a = headers_length, b = limit */
-#define ES_ERR_PAYLOAD_LIMIT -5        /* a = payload length, b = limit */
-#define ES_ERR_MESSAGE_CRC -6          /* a = stored CRC, b = computed CRC */
-#define ES_ERR_HEADER_NAME_EMPTY -7
-#define ES_ERR_HEADER_NAME_OVERRUN -8  /* a = name length, b = bytes left after the length byte */
-#define ES_ERR_HEADER_NAME_UTF8 -9
-#define ES_ERR_HEADER_TYPE_MISSING -10
-#define ES_ERR_HEADER_TYPE_UNKNOWN -11 /* a = type byte */
-#define ES_ERR_HEADER_VALUE_OVERRUN -12 /* a = bytes the value needs, b = bytes left */
-#define ES_ERR_HEADER_VALUE_LIMIT -13  /* a = value length, b = limit */
-#define ES_ERR_HEADER_VALUE_UTF8 -14
-#define ES_ERR_TRUNCATED -15           /* reported by the Python layer only */
-#define ES_ERR_TRAILING -16            /* reported by the Python layer only */
-/* Usage errors (never a fault of the input bytes). */
-#define ES_ERR_NO_ROOM -64             /* an output array or buffer is too small */
-#define ES_ERR_TOO_LARGE -65           /* a message would exceed 4 GiB - 1 */
+typedef enum es_status {
+    ES_OK = 0,
+    ES_ERR_PRELUDE_CRC = -1,       /* a = stored CRC, b = computed CRC */
+    ES_ERR_MESSAGE_TOO_SHORT = -2, /* a = total_length */
+    ES_ERR_HEADERS_LENGTH = -3,    /* a = headers_length, b = total_length */
+    ES_ERR_HEADERS_LIMIT = -4,     /* a = headers_length, b = limit */
+    ES_ERR_PAYLOAD_LIMIT = -5,     /* a = payload length, b = limit */
+    ES_ERR_MESSAGE_CRC = -6,       /* a = stored CRC, b = computed CRC */
+    ES_ERR_HEADER_NAME_EMPTY = -7,
+    ES_ERR_HEADER_NAME_OVERRUN = -8, /* a = name length, b = bytes left after the length byte */
+    ES_ERR_HEADER_NAME_UTF8 = -9,
+    ES_ERR_HEADER_TYPE_MISSING = -10,
+    ES_ERR_HEADER_TYPE_UNKNOWN = -11,  /* a = type byte */
+    ES_ERR_HEADER_VALUE_OVERRUN = -12, /* a = bytes the value needs, b = bytes left */
+    ES_ERR_HEADER_VALUE_LIMIT = -13,   /* a = value length, b = limit */
+    ES_ERR_HEADER_VALUE_UTF8 = -14,
+    ES_ERR_TRUNCATED = -15,          /* reported by the Python layer only */
+    ES_ERR_TRAILING = -16,           /* reported by the Python layer only */
+    ES_ERR_HEADER_COUNT_LIMIT = -17, /* a = headers so far including this one, b = limit */
+    /* Usage errors (never a fault of the input bytes). */
+    ES_ERR_NO_ROOM = -64,  /* an output array or buffer is too small */
+    ES_ERR_TOO_LARGE = -65 /* a message would exceed 4 GiB - 1 */
+} es_status;
+
+/* The ten header value types, by their wire code. */
+typedef enum es_type {
+    ES_TYPE_BOOL_TRUE = 0,
+    ES_TYPE_BOOL_FALSE = 1,
+    ES_TYPE_BYTE = 2,
+    ES_TYPE_INT16 = 3,
+    ES_TYPE_INT32 = 4,
+    ES_TYPE_INT64 = 5,
+    ES_TYPE_BYTES = 6,
+    ES_TYPE_STRING = 7,
+    ES_TYPE_TIMESTAMP = 8,
+    ES_TYPE_UUID = 9,
+    ES_TYPE_COUNT = 10
+} es_type;
 
 /* ------------------------------------------------------------ CRC32
  * CRC-32/ISO-HDLC as zlib.crc32: es_crc32(crc32(a), b, len(b)) == crc32(a + b),
  * starting from 0.  Pure functions.
  */
-#define ES_CRC32_PORTABLE 1        /* slice-by-8 tables, any CPU */
-#define ES_CRC32_PCLMUL 2          /* x86-64 PCLMULQDQ, 4 x 128-bit folding */
-#define ES_CRC32_VPCLMUL_AVX2 4    /* x86-64 VPCLMULQDQ on 256-bit registers */
+#define ES_CRC32_PORTABLE       1  /* slice-by-8 tables, any CPU */
+#define ES_CRC32_PCLMUL         2  /* x86-64 PCLMULQDQ, 4 x 128-bit folding */
+#define ES_CRC32_VPCLMUL_AVX2   4  /* x86-64 VPCLMULQDQ on 256-bit registers */
 #define ES_CRC32_VPCLMUL_AVX512 8  /* x86-64 VPCLMULQDQ + AVX-512F on 512-bit registers */
-#define ES_CRC32_ARMV8 16          /* AArch64 CRC32 instructions */
+#define ES_CRC32_ARMV8          16 /* AArch64 CRC32 instructions */
 
 /* The CRC with the fastest path this CPU supports (probed once, then cached). */
 uint32_t es_crc32(uint32_t crc, const uint8_t *data, size_t len);
@@ -88,45 +107,68 @@ int es_crc32_active_path(void);
 int es_utf8_valid(const uint8_t *data, size_t len);
 
 /* ------------------------------------------------------------ decoding
- * Record layouts, in int64_t slots (so Python reads a whole array at once).
- *
- * Frame record, ES_FRAME_FIELDS slots per decoded message:
- *   [0] header block start, [1] payload start (= header block end),
- *   [2] payload end (the message CRC follows; the next message starts 4 bytes later),
- *   [3] header info: n >= 0 descriptors were written for this frame (they follow
- *       those of the previous frames of the call); ES_HEADERS_SAME: the block's bytes
- *       equal those of the last non-empty block of this call, so it was not walked again;
- *       ES_HEADERS_NOT_WALKED: the caller walks it (no descriptor array, or no room).
- * Header descriptor, ES_HEADER_FIELDS slots per header, offsets relative to the
- * start of the header block:
- *   [0] name start, [1] name end, [2] type (0-9),
- *   [3], [4]: types 2-5 and 8: the signed value and 0; types 6, 7 and 9: the value's
- *   start and end; types 0 and 1: 0 and 0.
- * Fault record, ES_FAULT_FIELDS slots:
- *   [0] code (ES_ERR_*), [1] offset of the faulty field, [2] offset of the message,
- *   [3] a, [4] b (see the codes), and for header faults (the message was complete and
- *   its CRCs right) [5] header block start, [6] payload start, [7] payload end; else -1.
+ * Record layouts, in int64_t slots (so Python reads a whole array at once); each
+ * slot has a name.
  */
-#define ES_FRAME_FIELDS 4
-#define ES_HEADER_FIELDS 5
-#define ES_FAULT_FIELDS 8
-#define ES_HEADERS_SAME -1
-#define ES_HEADERS_NOT_WALKED -2
+typedef enum es_frame_slot {
+    ES_FRAME_BLOCK = 0,       /* header block start */
+    ES_FRAME_PAYLOAD = 1,     /* payload start (= header block end) */
+    ES_FRAME_PAYLOAD_END = 2, /* payload end: the message CRC follows, the next message
+                                 starts 4 bytes later */
+    ES_FRAME_HEADERS = 3,     /* n >= 0: n descriptors were written for this frame (after
+                                 those of the call's earlier frames), or ES_HEADERS_SAME or
+                                 ES_HEADERS_NOT_WALKED */
+    ES_FRAME_FIELDS = 4
+} es_frame_slot;
 
-/* es_decode_batch return value: (frames << ES_BATCH_SHIFT) | stop, where stop is
- * ES_BATCH_DONE (input ends or the next message is incomplete, or max_frames were
- * decoded), ES_BATCH_FULL (an output array filled up: call again from the new
- * position) or -code for a fault (1 to 14; the fault record is filled). */
-#define ES_BATCH_SHIFT 6
-#define ES_BATCH_MASK 63
-#define ES_BATCH_DONE 0
-#define ES_BATCH_FULL 32
+typedef enum es_headers_info {
+    /* The block's bytes equal those of the call's last non-empty block: not walked again. */
+    ES_HEADERS_SAME = -1,
+    /* Not walked (no descriptor array, or it might not fit): the caller walks it. */
+    ES_HEADERS_NOT_WALKED = -2
+} es_headers_info;
 
-/* Decode limits: the longest payload, header block, and string or bytes header value. */
+/* Header descriptor; offsets relative to the start of the header block. */
+typedef enum es_header_slot {
+    ES_HEADER_NAME = 0,      /* name start */
+    ES_HEADER_NAME_END = 1,  /* name end (the type byte) */
+    ES_HEADER_TYPE = 2,      /* an es_type */
+    ES_HEADER_VALUE = 3,     /* integers (types 2-5, 8): the signed value; bytes, string and
+                                UUID: the value's start; booleans: 0 */
+    ES_HEADER_VALUE_END = 4, /* bytes, string and UUID: the value's end; else 0 */
+    ES_HEADER_FIELDS = 5
+} es_header_slot;
+
+/* Fault record. */
+typedef enum es_fault_slot {
+    ES_FAULT_CODE = 0,   /* an ES_ERR_* status */
+    ES_FAULT_OFFSET = 1, /* offset of the faulty field */
+    ES_FAULT_FRAME = 2,  /* offset of the message */
+    ES_FAULT_A = 3,      /* details: see the status codes */
+    ES_FAULT_B = 4,
+    /* Header faults (the message was complete and its CRCs right): where its header
+     * block, payload and payload end are; -1 for other faults. */
+    ES_FAULT_BLOCK = 5,
+    ES_FAULT_PAYLOAD = 6,
+    ES_FAULT_PAYLOAD_END = 7,
+    ES_FAULT_FIELDS = 8
+} es_fault_slot;
+
+/* Why es_decode_batch returned (es_batch.stop). */
+typedef enum es_stop {
+    ES_STOP_DONE = 0, /* the input ends, the next message is incomplete, or max_frames were
+                          decoded */
+    ES_STOP_FULL = 1, /* an output array filled up: call again from the new position */
+    ES_STOP_FAULT = 2 /* the next message is faulty: the fault record is filled */
+} es_stop;
+
+/* Decode limits: the longest payload, header block, and string or bytes header value,
+ * and the most headers in one message. */
 typedef struct es_limits {
     uint32_t max_payload;
     uint32_t max_header_block;
     uint32_t max_header_value;
+    uint32_t max_headers;
 } es_limits;
 
 /*
@@ -153,11 +195,12 @@ int64_t es_check_one(const uint8_t *buf, size_t len, const es_limits *limits);
  * flight (threads must not share one). */
 typedef struct es_batch {
     es_limits limits;
-    uint32_t frame_cap;        /* frame records that fit in frames */
-    uint32_t header_cap;       /* descriptors that fit in headers; 0: walk no block */
-    int64_t *frames;           /* frame_cap * ES_FRAME_FIELDS */
-    int64_t *headers;          /* header_cap * ES_HEADER_FIELDS (may be NULL if header_cap is 0) */
-    int64_t *fault;            /* ES_FAULT_FIELDS */
+    uint32_t frame_cap;  /* frame records that fit in frames */
+    uint32_t header_cap; /* descriptors that fit in headers; 0: walk no block */
+    int64_t *frames;     /* frame_cap * ES_FRAME_FIELDS */
+    int64_t *headers;    /* header_cap * ES_HEADER_FIELDS (may be NULL if header_cap is 0) */
+    int64_t *fault;      /* ES_FAULT_FIELDS */
+    int32_t stop;        /* out: why the last call returned, an es_stop */
 } es_batch;
 
 /*
@@ -167,31 +210,43 @@ typedef struct es_batch {
  * there), then wait for the whole message, then the message CRC, then the header
  * walk (in the order of es_walk_headers).  max_frames < 0: no bound.
  *
- * The decoded messages are the ones before the stop; the next one starts 4 bytes
- * after the last payload end (or at pos if none was decoded).  A block the
- * descriptors have no room left for ends the call (ES_BATCH_FULL) unless it is the
- * call's first, which is then left to the caller (ES_HEADERS_NOT_WALKED).
+ * Returns the number of messages decoded (frame records written) and sets
+ * batch->stop.  The next message starts 4 bytes after the last payload end (or at pos
+ * if none was decoded).  A block the
+ * descriptors may have no room left for (it could hold min(len / 3, max_headers)
+ * headers) is not walked: it ends the call (ES_STOP_FULL) unless it is the call's
+ * first, which is then left to the caller (ES_HEADERS_NOT_WALKED).  So every block is
+ * walked once, by the batch or by the caller.
  */
 int64_t es_decode_batch(const uint8_t *buf, size_t pos, size_t end, int64_t max_frames, es_batch *batch);
 
 /*
  * Walk (validate and describe) the header block block[0:len] of the message at
  * offset frame_off; block[0] is at offset base in the caller's stream, which only
- * the fault offsets use.  Checks per header, in order: name length 0; name past the
- * block; name UTF-8; type byte missing; type > 9; value (or its u16 length) past the
- * block; string/bytes length > max_header_value; value past the block; string UTF-8.
- * Returns the number of headers (descriptors written), a fault code (fault record
- * [0:5] filled), or ES_ERR_NO_ROOM if more than cap headers (len / 3 always suffices).
+ * the fault offsets use.  Checks per header, in order: more than limits->max_headers
+ * headers; name length 0; name past the block; name UTF-8; type byte missing; type > 9;
+ * value (or its u16 length) past the block; string/bytes length >
+ * limits->max_header_value; value past the block; string UTF-8.  Returns the number
+ * of headers (descriptors written), a fault code (fault record [0:5] filled), or
+ * ES_ERR_NO_ROOM if more than cap headers (min(len / 3, max_headers) always
+ * suffices).
  */
 int64_t es_walk_headers(
     const uint8_t *block,
     size_t len,
     size_t base,
     size_t frame_off,
-    uint32_t max_header_value,
+    const es_limits *limits,
     int64_t *headers,
     size_t cap,
     int64_t *fault);
+
+/*
+ * Copy src[0:len] to dst (the ranges must not overlap).  The Python binding copies a
+ * large payload with it, because cffi releases the GIL during the call: decodes of big
+ * messages in several threads then copy in parallel.
+ */
+void es_copy(uint8_t *dst, const uint8_t *src, size_t len);
 
 /* ------------------------------------------------------------ encoding
  * Both CRCs of the message made of header block and payload (whose total length

@@ -18,8 +18,10 @@ from .errors import (
     EncodeError,
     EventStreamError,
     HeadersTooLargeError,
+    HeaderTypeMismatchError,
     InvalidHeaderError,
     InvalidLengthError,
+    InvalidPayloadError,
     LimitExceededError,
     MalformedHeaderError,
     MessageChecksumError,
@@ -27,6 +29,7 @@ from .errors import (
     NotAnEventStreamError,
     PayloadTooLargeError,
     PreludeChecksumError,
+    StreamInterruptedError,
     TrailingDataError,
     TruncatedStreamError,
     UnknownHeaderTypeError,
@@ -47,7 +50,7 @@ from .events import (
     unwrap_bedrock_chunk,
 )
 from .exception_types import EXCEPTION_TYPES, ExceptionType, exception_type_info
-from .limits import DEFAULT_LIMITS, Limits
+from .limits import DEFAULT_LIMITS, WIRE_LIMITS, Limits
 from .types import (
     Header,
     Headers,
@@ -73,6 +76,7 @@ __all__ = [
     "BACKEND_REASON",
     "ChecksumError",
     "DEFAULT_LIMITS",
+    "WIRE_LIMITS",
     "DecodeError",
     "Decoder",
     "DecoderStateError",
@@ -105,6 +109,9 @@ __all__ = [
     "encode",
     "iter_messages",
     "timestamp_from_datetime",
+    "HeaderTypeMismatchError",
+    "InvalidPayloadError",
+    "StreamInterruptedError",
     # The message layer (events.py, exception_types.py) and the sniffer (_sniff.py):
     "EXCEPTION_TYPES",
     "Event",

@@ -21,8 +21,7 @@ calls and reads as few results as it can:
 * ``bytes`` go to C as they are; bytearray and memoryview through
   ``ffi.from_buffer`` (no copy), released before returning so a bytearray can be
   resized again at once.  Offsets outside the buffer raise ValueError rather than
-  let C read past it.  Limits that C's uint32 fields cannot hold (never needed:
-  the wire caps every length at 32 bits) go to the Python backend.
+  let C read past it.
 * ``encode_frame``: one call writes a message of up to 64 KiB whole (both CRCs
   in the pass that copies) into a pooled buffer, and ``ffi.unpack`` copies it
   out; a larger one gets its CRCs from one call and ``b"".join`` makes the copy.
@@ -36,6 +35,7 @@ between threads are only read by C.
 
 from __future__ import annotations
 
+import platform
 import struct
 import zlib
 from typing import Any, Dict, List, Tuple, Union
@@ -75,15 +75,33 @@ _FRAME_FIELDS = lib.ES_FRAME_FIELDS
 _HEADER_FIELDS = lib.ES_HEADER_FIELDS
 _FAULT_FIELDS = lib.ES_FAULT_FIELDS
 _SAME = lib.ES_HEADERS_SAME
-_SHIFT = lib.ES_BATCH_SHIFT
-_MASK = lib.ES_BATCH_MASK
-_DONE = lib.ES_BATCH_DONE
-_FULL = lib.ES_BATCH_FULL
-_NO_ROOM = lib.ES_ERR_NO_ROOM
+# The loops below unpack records in slot order: check that it is the C contract's.
+if (lib.ES_FRAME_BLOCK, lib.ES_FRAME_PAYLOAD, lib.ES_FRAME_PAYLOAD_END, lib.ES_FRAME_HEADERS) != (
+    0,
+    1,
+    2,
+    3,
+) or (lib.ES_HEADER_NAME, lib.ES_HEADER_NAME_END, lib.ES_HEADER_TYPE, lib.ES_HEADER_VALUE) != (
+    0,
+    1,
+    2,
+    3,
+):
+    raise ImportError("eventstream._eventstream_c: record slots differ from what this module reads")
+_DONE = lib.ES_STOP_DONE
+_FULL = lib.ES_STOP_FULL
+# The fault record: (code, offset, frame offset, a, b) is the package's fault tuple;
+# for a header fault, where the block, payload and payload end are.
+_FAULT_TUPLE = lib.ES_FAULT_B + 1
+_FAULT_BLOCK = lib.ES_FAULT_BLOCK
+_FAULT_PAYLOAD = lib.ES_FAULT_PAYLOAD
+_FAULT_PAYLOAD_END = lib.ES_FAULT_PAYLOAD_END
 
 # Messages and header descriptors one call can report; more means another call.
 _FRAME_CAP = 128
-_HEADER_CAP = 512
+# Room for every header under the default limits (1,024), so a block the batch call
+# could not walk in an empty array only occurs under raised limits.
+_HEADER_CAP = 1024
 _HEADERS_AT = _FRAME_CAP * _FRAME_FIELDS  # offsets in the scratch array
 _FAULT_AT = _HEADERS_AT + _HEADER_CAP * _HEADER_FIELDS
 
@@ -133,27 +151,25 @@ class _Scratch:
 
     def set_limits(self, limits: Limits) -> None:
         lim = self.batch.limits
-        lim.max_payload, lim.max_header_block, lim.max_header_value = limits
+        lim.max_payload, lim.max_header_block, lim.max_header_value, lim.max_headers = limits
         self.limits = limits
 
 
 # es_limits structs by Limits value (read-only once built, so threads share them).
+# Limits are validated when built, so every field fits C's uint32.
 _limit_structs: Dict[Any, Any] = {}
 
 
 def _limits_struct(limits: Limits) -> Any:
-    """The es_limits for ``limits``; None if C cannot hold them (OverflowError etc.)."""
-    try:
-        lim = _limit_structs.get(limits)
-        if lim is None:
-            lim = ffi.new("es_limits *")
-            lim.max_payload, lim.max_header_block, lim.max_header_value = limits
-            if len(_limit_structs) >= 64:
-                _limit_structs.clear()
-            _limit_structs[limits] = lim
-        return lim
-    except (OverflowError, TypeError, ValueError):
-        return None
+    """The es_limits for ``limits``."""
+    lim = _limit_structs.get(limits)
+    if lim is None:
+        lim = ffi.new("es_limits *")
+        lim.max_payload, lim.max_header_block, lim.max_header_value, lim.max_headers = limits
+        if len(_limit_structs) >= 64:
+            _limit_structs.clear()
+        _limit_structs[limits] = lim
+    return lim
 
 
 _DEFAULT_LIM = _limits_struct(DEFAULT_LIMITS)
@@ -172,7 +188,11 @@ def crc32(data: Buffer, value: int = 0) -> int:
         if len(data) < _SMALL_CRC:
             return _zlib_crc32(data, value)
         return _crc32(value & _U32, data, len(data))  # type: ignore[no-any-return]
-    with _from_buffer("uint8_t[]", data) as p:
+    try:
+        pinned = _from_buffer("uint8_t[]", data)
+    except BufferError:  # a non-contiguous memoryview: its logical bytes, copied
+        return crc32(memoryview(data).tobytes(), value)
+    with pinned as p:
         return _crc32(value & _U32, p, len(p))  # type: ignore[no-any-return]
 
 
@@ -210,49 +230,69 @@ def _build_headers(block: bytes, d: List[int]) -> Headers:
     return _new(Headers, headers)
 
 
-def _walk(block: bytes, base: int, frame: int, max_value: int) -> Union[Headers, E.Fault]:
-    """Walk one header block in its own call, into a pooled scratch if it fits."""
+def _walk(block: bytes, base: int, frame: int, limits: Limits) -> Union[Headers, E.Fault]:
+    """Walk one header block in its own call (once: into a pooled scratch if the
+    most headers it can hold fit there, else into an array of that size)."""
+    lim = _limits_struct(limits)
+    cap = min(len(block) // 3, limits.max_headers)  # always enough (es_max_header_count)
+    if cap > _HEADER_CAP:
+        d = ffi.new("int64_t[]", cap * _HEADER_FIELDS + _FAULT_FIELDS)
+        fault = d + cap * _HEADER_FIELDS
+        count = _walk_headers(block, len(block), base, frame, lim, d, cap, fault)
+        if count < 0:
+            return tuple(_unpack(fault, _FAULT_TUPLE))
+        return _build_headers(block, _unpack(d, count * _HEADER_FIELDS))
     try:
         scratch = _pool.pop()
     except IndexError:
         scratch = _Scratch()
     try:
         count = _walk_headers(
-            block,
-            len(block),
-            base,
-            frame,
-            max_value,
-            scratch.headers_ptr,
-            _HEADER_CAP,
-            scratch.fault_ptr,
+            block, len(block), base, frame, lim, scratch.headers_ptr, _HEADER_CAP, scratch.fault_ptr
         )
         if count >= 0:
             descs = scratch.ints[_HEADERS_AT : _HEADERS_AT + count * _HEADER_FIELDS].tolist()
             return _build_headers(block, descs)
-        if count != _NO_ROOM:
-            return tuple(scratch.ints[_FAULT_AT : _FAULT_AT + 5].tolist())  # type: ignore[return-value]
+        return tuple(scratch.ints[_FAULT_AT : _FAULT_AT + _FAULT_TUPLE].tolist())  # type: ignore[return-value]
     finally:
         _pool.append(scratch)
-    # More headers than a scratch holds (len(block) // 3 + 1 always suffices).
-    cap = len(block) // 3 + 1
-    d = ffi.new("int64_t[]", cap * _HEADER_FIELDS + _FAULT_FIELDS)
-    fault = d + cap * _HEADER_FIELDS
-    count = _walk_headers(block, len(block), base, frame, max_value, d, cap, fault)
-    if count < 0:
-        return tuple(_unpack(fault, 5))
-    return _build_headers(block, _unpack(d, count * _HEADER_FIELDS))
+
+
+# From this size on, a payload is copied by es_copy, which runs without the GIL (cffi
+# releases it during every call), so big decodes in several threads copy in parallel.
+# CPython only: the copy is written into a fresh bytes object (bytes(n) is calloc'ed,
+# so its pages are first touched by the copy, outside the GIL too), which PyPy does
+# not hand out by address.
+_GIL_FREE_COPY = 1 << 20
+_CPYTHON = platform.python_implementation() == "CPython"
+_copy = lib.es_copy
+
+
+def _payload(buf: bytes, start: int, copy: bool) -> Any:
+    """``buf[start:-4]``: a copy (see _GIL_FREE_COPY), or a read-only view if not ``copy``."""
+    if not copy:
+        return memoryview(buf)[start:-4]
+    n = len(buf) - 4 - start
+    if n < _GIL_FREE_COPY or not _CPYTHON:
+        return buf[start:-4]
+    out = bytes(n)  # not shared with anyone until it is returned
+    _copy(_from_buffer("uint8_t[]", out), _from_buffer("uint8_t[]", buf) + start, n)
+    return out
 
 
 # The last header block decode_bytes() met, the cache it was validated for, and
 # its headers: a stream of single messages nearly always repeats its block, and
 # comparing the bytes in place costs less than slicing them out and hashing them.
 # Replaced whole (one tuple), so threads always read a matching triple.
-_last_block: Tuple[DecodeCache, bytes, Headers] = ({}, b"", _EMPTY_HEADERS)
+_last_block: Tuple[object, bytes, Headers] = (None, b"", _EMPTY_HEADERS)
 
 
-def decode_bytes(buf: bytes, limits: Limits, cache: DecodeCache) -> Message | None:
+def decode_bytes(
+    buf: bytes, limits: Limits, cache: DecodeCache, copy: bool = True
+) -> Message | None:
     """``buf`` as exactly one valid message, else None.
+
+    ``copy=False``: the payload is a read-only memoryview of ``buf`` (no copy).
 
     The fast path of ``decode()``: one C call (``es_check_one``, three arguments)
     checks the prelude, lengths, limits and message CRC, and that the message
@@ -262,11 +302,9 @@ def decode_bytes(buf: bytes, limits: Limits, cache: DecodeCache) -> Message | No
     """
     global _last_block
     lim = _DEFAULT_LIM if limits is DEFAULT_LIMITS else _limits_struct(limits)
-    if lim is None:
-        return None
     h = _check_one(buf, len(buf), lim)  # 1 + headers_length, or 0
     if h == 1:
-        return _new(Message, (_EMPTY_HEADERS, buf[12:-4]))
+        return _new(Message, (_EMPTY_HEADERS, _payload(buf, 12, copy)))
     if not h:
         return None
     ps = h + 11
@@ -275,13 +313,13 @@ def decode_bytes(buf: bytes, limits: Limits, cache: DecodeCache) -> Message | No
         block = buf[12:ps]
         headers = cache.get(block)  # type: ignore[assignment]
         if headers is None:
-            walked = _walk(block, 12, 0, limits[2])
+            walked = _walk(block, 12, 0, limits)
             if type(walked) is tuple:
                 return None
             headers = walked
             remember_block(cache, block, headers)
         _last_block = (cache, block, headers)
-    return _new(Message, (headers, buf[ps:-4]))
+    return _new(Message, (headers, _payload(buf, ps, copy)))
 
 
 def decode_frames(
@@ -309,16 +347,7 @@ def decode_frames(
     except IndexError:
         scratch = _Scratch()
     if scratch.limits is not limits:
-        try:
-            scratch.set_limits(limits)
-        except (OverflowError, TypeError):
-            # Limits beyond what the C types hold (never needed for the wire, which
-            # caps every length at 32 bits): the Python backend decides the same.
-            scratch.limits = None
-            _pool.append(scratch)
-            from . import _backend_python
-
-            return _backend_python.decode_frames(buf, pos, end, limits, cache, max_frames)
+        scratch.set_limits(limits)
     # bytes go to C as they are; other buffers through a pinned, zero-copy pointer
     # (released below, so a bytearray can be resized again as soon as we return).
     src: Any = buf
@@ -329,12 +358,10 @@ def decode_frames(
     batch = scratch.batch
     append = messages.append
     cache_get = cache.get
-    max_value = limits[2]
     last = _EMPTY_HEADERS
     try:
         while True:
-            r = _decode_batch(src, pos, end, max_frames, batch)
-            n = r >> _SHIFT
+            n = _decode_batch(src, pos, end, max_frames, batch)
             if n:
                 di = _HEADERS_AT
                 vals = ints[: n * _FRAME_FIELDS].tolist()
@@ -354,7 +381,7 @@ def decode_frames(
                             headers = _build_headers(block, descs)
                             remember_block(cache, block, headers)
                         else:
-                            walked = _walk(block, bs, bs - 12, max_value)
+                            walked = _walk(block, bs, bs - 12, limits)
                             if type(walked) is tuple:
                                 return messages, bs - 12, walked  # type: ignore[return-value]
                             headers = walked  # type: ignore[assignment]
@@ -368,21 +395,21 @@ def decode_frames(
                 pos = pe + 4
                 if max_frames > 0:
                     max_frames -= n
-            stop = r & _MASK
+            stop = batch.stop
             if stop == _DONE:
                 return messages, pos, None
             if stop == _FULL:
                 continue
             fault = ints[_FAULT_AT : _FAULT_AT + _FAULT_FIELDS].tolist()
-            bs = fault[5]
+            bs = fault[_FAULT_BLOCK]
             if bs >= 0:
                 # A header fault.  The Python backend never walks a block that is
                 # in the cache, so neither may this one fail on it.
-                ps = fault[6]
+                ps = fault[_FAULT_PAYLOAD]
                 block = buf[bs:ps] if src is buf else bytes(view[bs:ps])
                 cached = cache_get(block)
                 if cached is not None:
-                    pe = fault[7]
+                    pe = fault[_FAULT_PAYLOAD_END]
                     append(new_message(cached, buf[ps:pe] if src is buf else bytes(view[ps:pe])))
                     pos = pe + 4
                     if max_frames > 0:
@@ -390,7 +417,7 @@ def decode_frames(
                         if max_frames == 0:
                             return messages, pos, None
                     continue
-            return messages, pos, tuple(fault[:5])  # type: ignore[return-value]
+            return messages, pos, tuple(fault[:_FAULT_TUPLE])  # type: ignore[return-value]
     finally:
         _pool.append(scratch)
         if pinned is not None:

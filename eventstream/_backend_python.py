@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from itertools import repeat as _repeat
 from typing import Any, List, Optional, Tuple, Union
 
 from . import errors as E
@@ -53,8 +54,15 @@ _BOOL_TRUE, _BOOL_FALSE = HEADER_TYPES[0], HEADER_TYPES[1]
 
 
 def crc32(data: Buffer, value: int = 0) -> int:
-    """CRC32 (IEEE, as zlib) of ``data``, continuing from ``value``."""
-    return zlib.crc32(data, value)
+    """CRC32 (IEEE, as zlib) of ``data``, continuing from ``value``.
+
+    A non-contiguous memoryview (``memoryview(b)[::2]``) is hashed in its
+    logical byte order, from a copy.
+    """
+    try:
+        return zlib.crc32(data, value)
+    except BufferError:
+        return zlib.crc32(memoryview(data).tobytes(), value)
 
 
 class _HeaderFault(Exception):
@@ -65,15 +73,20 @@ class _HeaderFault(Exception):
         self.fault = fault
 
 
-def _header_fault(block: bytes, p: int, base: int, frame: int, max_value: int) -> E.Fault:
+def _header_fault(
+    block: bytes, p: int, base: int, frame: int, max_value: int, count: int, max_headers: int
+) -> E.Fault:
     """The fault of the header at ``block[p]``, which the fast walk rejected.
 
-    The check order per header (the C core walks in the same order):
-    name length 0; name past the block; name UTF-8; type byte missing;
-    unknown type; value (or its length prefix) past the block; value length
-    over the limit; value past the block; string UTF-8.
+    ``count`` headers precede it.  The check order per header (the C core walks
+    in the same order): more than ``max_headers`` headers; name length 0; name
+    past the block; name UTF-8; type byte missing; unknown type; value (or its
+    length prefix) past the block; value length over the limit; value past the
+    block; string UTF-8.
     """
     end = len(block)
+    if count >= max_headers:
+        return (E.FAULT_HEADER_COUNT_LIMIT, base + p, frame, count + 1, max_headers)
     name_len = block[p]
     if name_len == 0:
         return (E.FAULT_HEADER_NAME_EMPTY, base + p, frame, 0, 0)
@@ -122,7 +135,9 @@ def _load_uuid_parts() -> Any:
     return _uuid_parts
 
 
-def _parse_header_block(block: bytes, base: int, frame: int, max_value: int) -> Headers:
+def _parse_header_block(
+    block: bytes, base: int, frame: int, max_value: int, max_headers: int
+) -> Headers:
     """Parse and validate a header block; ``base`` is the offset of ``block[0]``.
 
     The walk takes every well-formed header at full speed; at the first
@@ -135,7 +150,9 @@ def _parse_header_block(block: bytes, base: int, frame: int, max_value: int) -> 
     end = len(block)
     p = 0
     try:
-        while p < end:
+        for _ in _repeat(None, max_headers):
+            if p >= end:
+                break
             t = p + 1 + block[p]
             # name length 0, name past the block, or no type byte
             if t >= end or t == p + 1:
@@ -181,12 +198,16 @@ def _parse_header_block(block: bytes, base: int, frame: int, max_value: int) -> 
                 append(_new(Header, (name, HEADER_TYPES[code], _UNPACK_BY_CODE[code](block, v)[0])))  # type: ignore[misc]
             else:
                 raise IndexError
+        else:
+            if p < end:
+                raise IndexError  # more than max_headers headers
     except (IndexError, UnicodeDecodeError):
         # ``p`` may have moved past the header that failed: find it again.
         q = 0
         for _ in headers:
             q = _next_header(block, q)
-        raise _HeaderFault(_header_fault(block, q, base, frame, max_value)) from None
+        fault = _header_fault(block, q, base, frame, max_value, len(headers), max_headers)
+        raise _HeaderFault(fault) from None
     return _new(Headers, headers)
 
 
@@ -200,11 +221,15 @@ def _next_header(block: bytes, p: int) -> int:
 
 
 # The last header block decode_bytes() met, with its cache (see _backend_c).
-_last_block: Tuple[DecodeCache, bytes, Headers] = ({}, b"", _EMPTY_HEADERS)
+_last_block: Tuple[object, bytes, Headers] = (None, b"", _EMPTY_HEADERS)
 
 
-def decode_bytes(buf: bytes, limits: Limits, cache: DecodeCache) -> Optional[Message]:
+def decode_bytes(
+    buf: bytes, limits: Limits, cache: DecodeCache, copy: bool = True
+) -> Optional[Message]:
     """``buf`` as exactly one valid message, else None.
+
+    ``copy=False``: the payload is a read-only memoryview of ``buf`` (no copy).
 
     The fast path of ``decode()``, with the checks of :func:`decode_frames`.
     None means "not exactly one valid message" (a fault, too few bytes or
@@ -214,7 +239,7 @@ def decode_bytes(buf: bytes, limits: Limits, cache: DecodeCache) -> Optional[Mes
     end = len(buf)
     if end < 16:
         return None
-    max_payload, max_block, max_value = limits
+    max_payload, max_block, max_value, max_headers = limits
     total, headers_len, prelude_crc = _unpack_prelude(buf, 0)
     if (
         total != end
@@ -238,12 +263,12 @@ def decode_bytes(buf: bytes, limits: Limits, cache: DecodeCache) -> Optional[Mes
             headers = cache.get(block)  # type: ignore[assignment]
             if headers is None:
                 try:
-                    headers = _parse_header_block(block, 12, 0, max_value)
+                    headers = _parse_header_block(block, 12, 0, max_value, max_headers)
                 except _HeaderFault:
                     return None
                 remember_block(cache, block, headers)
             _last_block = (cache, block, headers)
-    return _new(Message, (headers, buf[ps:crc_at]))
+    return _new(Message, (headers, buf[ps:crc_at] if copy else memoryview(buf)[ps:crc_at]))
 
 
 def decode_frames(
@@ -269,7 +294,7 @@ def decode_frames(
     """
     messages: List[Message] = []
     append = messages.append
-    max_payload, max_block, max_value = limits
+    max_payload, max_block, max_value, max_headers = limits
     data: bytes = buf  # type: ignore[assignment]  # only read when buf is bytes
     if type(buf) is bytes:
         # Slices of bytes are bytes: no memoryview, no second copy.
@@ -313,7 +338,7 @@ def decode_frames(
             headers = cache.get(block)
             if headers is None:
                 try:
-                    headers = _parse_header_block(block, start, pos, max_value)
+                    headers = _parse_header_block(block, start, pos, max_value, max_headers)
                 except _HeaderFault as exc:
                     return messages, pos, exc.fault
                 remember_block(cache, block, headers)

@@ -9,8 +9,9 @@ them between messages and threads is safe.
 
 from __future__ import annotations
 
-from typing import Dict
+from typing import Dict, Tuple
 
+from .limits import DEFAULT_LIMITS, Limits
 from .types import Header, Headers
 
 # Bounds the memory: at most MAX_ENTRIES blocks of at most MAX_BLOCK bytes and
@@ -30,20 +31,56 @@ MAX_HEADERS = 32
 MAX_HEADER_ENTRIES = 512
 MAX_HEADER_BYTES = 128
 
-DecodeCache = Dict[bytes, Headers]
-header_cache: Dict[bytes, Header] = {}
-EncodeCache = Dict[Headers, bytes]
 
-# One decode cache per header-value limit: a block is only in the cache of a
-# limit it was validated under, so a lookup never skips a check.
-_decode_caches: Dict[int, DecodeCache] = {}
+class DecodeCache(Dict[bytes, Headers]):
+    """Header blocks (their bytes) and their headers, validated under ``limits``.
+
+    One per :class:`Limits` value (:func:`decode_cache_for`): a block is only in
+    the cache of the limits it was validated under, so a lookup never skips a
+    check, and a decoder that holds its cache holds its limits with it.
+    """
+
+    __slots__ = ("limits",)
+
+    def __init__(self, limits: Limits) -> None:
+        super().__init__()
+        self.limits = limits
+
+
+header_cache: Dict[bytes, Header] = {}
+# Headers -> (block bytes, longest value, header count): see _header_codec.encode_block
+EncodeCache = Dict[Headers, Tuple[bytes, int, int]]
+
+# The decode caches by Limits value.  At most MAX_CACHES are kept here (the oldest
+# made is dropped first; a Decoder holding one keeps it for itself), so a process
+# that decodes under many distinct limits holds a bounded number of caches.  The
+# default limits' cache is always kept.
+MAX_CACHES = 8
+_decode_caches: Dict[Limits, DecodeCache] = {}
+_default_cache = DecodeCache(DEFAULT_LIMITS)
 encode_cache: EncodeCache = {}
 
 
-def decode_cache_for(max_header_value: int) -> DecodeCache:
-    cache = _decode_caches.get(max_header_value)
+def decode_cache_for(limits: Limits) -> DecodeCache:
+    """The decode cache of ``limits`` (made on first use)."""
+    if limits is DEFAULT_LIMITS:
+        return _default_cache
+    if type(limits) is not Limits:
+        raise TypeError(f"limits must be a Limits, got {type(limits).__name__}")
+    cache = _decode_caches.get(limits)
     if cache is None:
-        cache = _decode_caches.setdefault(max_header_value, {})
+        if limits == DEFAULT_LIMITS:
+            return _default_cache
+        while len(_decode_caches) >= MAX_CACHES:
+            try:
+                oldest = next(iter(_decode_caches))
+                dropped = _decode_caches.pop(oldest)
+            except (StopIteration, RuntimeError, KeyError):  # another thread was first
+                continue
+            # Anyone still holding it keeps a working cache, emptied to free memory
+            # at once.
+            dropped.clear()
+        cache = _decode_caches.setdefault(limits, DecodeCache(limits))
     return cache
 
 
@@ -63,16 +100,18 @@ def remember_header(raw: bytes, header: Header) -> None:
         header_cache[raw] = header
 
 
-def remember_encoding(headers: Headers, block: bytes) -> None:
-    if len(block) <= MAX_BLOCK and len(headers) <= MAX_HEADERS:
+def remember_encoding(headers: Headers, encoded: Tuple[bytes, int, int]) -> None:
+    if len(encoded[0]) <= MAX_BLOCK and len(headers) <= MAX_HEADERS:
         if len(encode_cache) >= MAX_ENTRIES:
             encode_cache.clear()
-        encode_cache[headers] = block
+        encode_cache[headers] = encoded
 
 
 def clear() -> None:
     """Empty every cache (tests and memory-conscious callers)."""
-    for cache in _decode_caches.values():
+    for cache in list(_decode_caches.values()):
         cache.clear()
+    _decode_caches.clear()
+    _default_cache.clear()
     encode_cache.clear()
     header_cache.clear()

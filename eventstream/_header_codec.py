@@ -41,31 +41,42 @@ def _encode_value(htype: int, value: object) -> bytes:
     return value.bytes  # type: ignore[attr-defined, no-any-return]  # 9: UUID
 
 
+EncodedBlock = Tuple[bytes, int, int]
+"""A header block's bytes, its longest string or bytes value (in bytes) and its
+number of headers: what encode() checks against the limits."""
+
 # The last Headers object encoded and its block.  A client sending audio encodes
 # the same Headers object again and again, and checking identity costs less than
 # hashing it for the cache.  Replaced whole, so threads read a matching pair; it
 # holds a reference, so the identity cannot be taken over by a new object.
-last_encoded: Tuple[object, bytes] = ((), b"")
+last_encoded: Tuple[object, EncodedBlock] = ((), (b"", 0, 0))
 
 
-def encode_header_block(headers: Headers) -> bytes:
-    """The wire bytes of ``headers`` (cached for repeated header sets)."""
+def encode_block(headers: Headers) -> EncodedBlock:
+    """The wire bytes of ``headers`` with their longest value and count (cached)."""
     global last_encoded
     last = last_encoded
     if last[0] is headers:
         return last[1]
-    block = _header_cache.encode_cache.get(headers)
-    if block is not None:
-        last_encoded = (headers, block)
-        return block
-    parts = []
-    for name, htype, value in headers:
-        raw_name = name.encode("utf-8")
-        parts.append(bytes((len(raw_name),)))
-        parts.append(raw_name)
-        parts.append(_TYPE_BYTE[htype])
-        parts.append(_encode_value(htype, value))
-    block = b"".join(parts)
-    _header_cache.remember_encoding(headers, block)
-    last_encoded = (headers, block)
-    return block
+    encoded = _header_cache.encode_cache.get(headers)
+    if encoded is None:
+        parts = []
+        longest = 0
+        for name, htype, value in headers:
+            raw_name = name.encode("utf-8")
+            raw_value = _encode_value(htype, value)
+            if (htype == 6 or htype == 7) and len(raw_value) - 2 > longest:
+                longest = len(raw_value) - 2
+            parts.append(bytes((len(raw_name),)))
+            parts.append(raw_name)
+            parts.append(_TYPE_BYTE[htype])
+            parts.append(raw_value)
+        encoded = (b"".join(parts), longest, len(headers))
+        _header_cache.remember_encoding(headers, encoded)
+    last_encoded = (headers, encoded)
+    return encoded
+
+
+def encode_header_block(headers: Headers) -> bytes:
+    """The wire bytes of ``headers`` (cached for repeated header sets)."""
+    return encode_block(headers)[0]

@@ -437,4 +437,66 @@ def upgrade_not_an_event_stream(
         detail=detail,
     )
     upgraded.messages = error.messages
+    upgraded._codec_text = str(error)
+    upgraded._seen = _head(first_bytes, SNIFF_BYTES)
     return upgraded
+
+
+_JSON_CUT = "JSON text (cut short or malformed)"
+
+
+def json_bytes_wanted(error: BaseException) -> int:
+    """How many more bytes could complete the cut-short JSON body ``error`` saw (0: none).
+
+    A decoder fed small chunks fails after 12 bytes, before the body's error
+    text arrived; :func:`eventstream.iter_events` then reads on (up to
+    :data:`SNIFF_BYTES` in all, and only for JSON, whose body ends) and calls
+    :func:`complete_json_detail`.
+    """
+    if (
+        not isinstance(error, errors.NotAnEventStreamError)
+        or error.kind != "json"
+        or not error._codec_text
+        or f"the input is {_JSON_CUT} (" not in str(error)
+    ):
+        return 0
+    return max(0, SNIFF_BYTES - len(error._seen))
+
+
+class JsonCompleter:
+    """Feeds more of a cut-short JSON body to a NotAnEventStreamError's detail.
+
+    ``add(chunk)`` returns True while more bytes could still help.  The body is
+    re-read each time its length doubles, so the work stays linear.
+    """
+
+    def __init__(self, error: errors.NotAnEventStreamError) -> None:
+        self.error = error
+        self.data = bytearray(error._seen)
+        self.sniffed = len(self.data)
+
+    def add(self, chunk: Buffer) -> bool:
+        self.data += _head(chunk, SNIFF_BYTES - len(self.data))
+        if len(self.data) >= SNIFF_BYTES:
+            return self.finish()
+        if len(self.data) >= 2 * self.sniffed:
+            return not self._update()
+        return True
+
+    def finish(self) -> bool:
+        self._update()
+        return False
+
+    def _update(self) -> bool:
+        """Re-sniff; True once the JSON is complete."""
+        self.sniffed = len(self.data)
+        found = sniff(self.data)
+        if found.kind != "json":
+            return True
+        error = self.error
+        error.detail = found.detail
+        error._seen = bytes(self.data)
+        error.args = (
+            f"{error._codec_text}; not an event stream: the input is {found.what} ({found.detail})",
+        )
+        return found.what != _JSON_CUT

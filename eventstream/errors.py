@@ -34,6 +34,9 @@ __all__ = [
     "ValueTooLongError",
     "PayloadTooLargeError",
     "HeadersTooLargeError",
+    "InvalidPayloadError",
+    "HeaderTypeMismatchError",
+    "StreamInterruptedError",
     "NotAnEventStreamError",
 ]
 
@@ -71,7 +74,13 @@ class DecodeError(EventStreamError):
 
 
 class ChecksumError(DecodeError):
-    """A CRC32 field does not match the bytes it covers."""
+    """A CRC32 field does not match the bytes it covers.
+
+    One meaning throughout the package (as in botocore's ``ChecksumMismatch``):
+    ``expected`` is the CRC the sender declared, i.e. the value the CRC field
+    holds on the wire; ``actual`` is the CRC computed from the bytes received.
+    ``stored`` and ``computed`` name the same two values unambiguously.
+    """
 
     def __init__(
         self, message: str, *, offset: int, frame_offset: int, code: str, expected: int, actual: int
@@ -79,6 +88,16 @@ class ChecksumError(DecodeError):
         super().__init__(message, offset=offset, frame_offset=frame_offset, code=code)
         self.expected = expected
         self.actual = actual
+
+    @property
+    def stored(self) -> int:
+        """The value the CRC field holds (same as ``expected``)."""
+        return self.expected
+
+    @property
+    def computed(self) -> int:
+        """The CRC of the bytes received (same as ``actual``)."""
+        return self.actual
 
 
 class PreludeChecksumError(ChecksumError):
@@ -107,6 +126,23 @@ class MalformedHeaderError(DecodeError):
 
 class TruncatedStreamError(DecodeError):
     """The input ended inside a message."""
+
+
+class StreamInterruptedError(TruncatedStreamError):
+    """The source (socket, HTTP body, file) raised while a message was incomplete.
+
+    ``held`` is the number of bytes of the cut message the decoder holds,
+    ``needed`` its total length (0 if its prelude had not arrived),
+    ``frame_offset`` the stream offset of its first byte and ``offset`` the
+    offset where input stopped.  The source's exception is ``__cause__``.
+    """
+
+    def __init__(
+        self, message: str, *, offset: int, frame_offset: int, held: int, needed: int
+    ) -> None:
+        super().__init__(message, offset=offset, frame_offset=frame_offset, code="interrupted")
+        self.held = held
+        self.needed = needed
 
 
 class TrailingDataError(DecodeError):
@@ -140,6 +176,14 @@ class ValueTooLongError(EncodeError):
     """A string or bytes header value is longer than the limit (32,767 bytes)."""
 
 
+class InvalidPayloadError(EncodeError, TypeError):
+    """A message payload that is not bytes-like (``bytes``, ``bytearray``, ``memoryview``)."""
+
+
+class HeaderTypeMismatchError(EventStreamError, TypeError):
+    """A typed getter (``Headers.get_str`` ...) found a header of another wire type."""
+
+
 class PayloadTooLargeError(EncodeError):
     """The payload is larger than the limit (or than the 32-bit length field allows)."""
 
@@ -167,6 +211,7 @@ FAULT_HEADER_VALUE_LIMIT = -13  # a = value length, b = limit
 FAULT_HEADER_VALUE_UTF8 = -14
 FAULT_TRUNCATED = -15  # a = bytes present, b = bytes the message needs (0 if unknown)
 FAULT_TRAILING = -16  # a = number of trailing bytes
+FAULT_HEADER_COUNT_LIMIT = -17  # a = headers so far including this one, b = limit
 
 Fault = Tuple[int, int, int, int, int]
 """``(code, offset, frame_offset, a, b)`` as returned by a backend."""
@@ -238,6 +283,11 @@ _FAULTS: Dict[int, Tuple[Type[DecodeError], str, str]] = {
         "header_value_utf8",
         "string header value is not valid UTF-8",
     ),
+    FAULT_HEADER_COUNT_LIMIT: (
+        LimitExceededError,
+        "header_count_limit",
+        "header {a} exceeds the limit of {b} headers per message",
+    ),
     FAULT_TRUNCATED: (
         TruncatedStreamError,
         "truncated",
@@ -308,3 +358,6 @@ class NotAnEventStreamError(PreludeChecksumError):
         self.kind = kind
         self.preview = preview
         self.detail = detail
+        # Set by eventstream._sniff, which can complete a JSON body's detail later.
+        self._codec_text = ""
+        self._seen = b""

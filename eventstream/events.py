@@ -46,7 +46,8 @@ from typing import (
 )
 
 from ._decoder import DEFAULT_CHUNK_SIZE, aiter_messages, iter_messages
-from .errors import EventStreamError
+from ._sniff import JsonCompleter, json_bytes_wanted
+from .errors import EventStreamError, NotAnEventStreamError
 from .exception_types import ExceptionType, exception_type_info
 from .limits import Limits
 from .types import Message
@@ -336,26 +337,33 @@ def interpret(message: Message, *, unknown: str = "raise") -> Event:
         raise TypeError(f"interpret() takes a Message, got {type(message).__name__}")
     if unknown not in UNKNOWN_POLICIES:
         raise ValueError(f"unknown={unknown!r}: choose 'raise' or 'event'")
-    message_type = message.headers.get(":message-type")
-    if message_type == "event":
-        return Event(
-            _string_header(message, ":event-type"),
-            _string_header(message, ":content-type"),
-            message.payload,
-            message,
-        )
-    if message_type == "exception":
-        raise ServiceException(message)
-    if message_type == "error":
-        raise ServiceError(message)
-    if unknown == "raise":
-        raise UnknownMessageTypeError(message)
+    # One pass over the headers (the first of each name counts, as in Headers.get).
+    message_type: Any = None
+    event_type: Any = None
+    content_type: Any = None
+    for header in message[0]:
+        name = header[0]
+        if name == ":message-type":
+            if message_type is None:
+                message_type = header[2]
+        elif name == ":event-type":
+            if event_type is None:
+                event_type = header[2]
+        elif name == ":content-type" and content_type is None:
+            content_type = header[2]
+    if message_type != "event":
+        if message_type == "exception":
+            raise ServiceException(message)
+        if message_type == "error":
+            raise ServiceError(message)
+        if unknown == "raise":
+            raise UnknownMessageTypeError(message)
     return Event(
-        _string_header(message, ":event-type"),
-        _string_header(message, ":content-type"),
-        message.payload,
+        event_type if type(event_type) is str else None,
+        content_type if type(content_type) is str else None,
+        message[1],
         message,
-        message_type if isinstance(message_type, str) else None,
+        message_type if type(message_type) is str else None,
     )
 
 
@@ -413,17 +421,54 @@ def iter_events(
     ``{"messageStop", "metadata"}``), a stream that ends before one of them
     arrived raises :class:`IncompleteStreamError`.  Codec faults propagate as
     from ``iter_messages``.
+
+    When the body is a JSON document (``NotAnEventStreamError`` with kind
+    ``json``) that arrived in chunks too small to hold its error text when the
+    decoder failed, the rest of the body is read (up to 64 KiB, until the JSON
+    is complete or the source ends) so the error carries the service's message.
     """
     tracker = _Tracker(terminal, skip_initial, unknown)
-    return _iter_events(iter_messages(source, limits=limits, chunk_size=chunk_size), tracker)
+    return _iter_events(source, tracker, limits, chunk_size)
 
 
-def _iter_events(messages: Iterator[Message], tracker: _Tracker) -> Iterator[Event]:
-    for message in messages:
-        event = tracker.take(message)
-        if event is not None:
-            yield event
+_END = object()
+
+
+def _iter_events(
+    source: Any, tracker: _Tracker, limits: Optional[Limits], chunk_size: int
+) -> Iterator[Event]:
+    if not hasattr(source, "read") and not isinstance(source, (bytes, bytearray, memoryview, str)):
+        source = iter(source)  # one iterator, so the JSON reader below can go on with it
+    try:
+        for message in iter_messages(source, limits=limits, chunk_size=chunk_size):
+            event = tracker.take(message)
+            if event is not None:
+                yield event
+    except NotAnEventStreamError as exc:
+        _read_rest_of_json(exc, source, chunk_size)
+        raise
     tracker.finish()
+
+
+def _read_rest_of_json(error: NotAnEventStreamError, source: Any, chunk_size: int) -> None:
+    if not json_bytes_wanted(error):
+        return
+    completer = JsonCompleter(error)
+    read = getattr(source, "read", None)
+    # The source failing now must not replace the error being reported.
+    with contextlib.suppress(Exception):
+        while True:
+            if read is not None:
+                chunk = read(max(1, min(chunk_size, json_bytes_wanted(error))))
+                if not chunk:  # end of file, or None: nothing more without waiting
+                    break
+            else:
+                chunk = next(source, _END)
+                if chunk is _END:
+                    break
+            if not completer.add(chunk):
+                return
+    completer.finish()
 
 
 def aiter_events(
@@ -437,17 +482,44 @@ def aiter_events(
 ) -> AsyncIterator[Event]:
     """The asynchronous :func:`iter_events`, over :func:`eventstream.aiter_messages` sources."""
     tracker = _Tracker(terminal, skip_initial, unknown)
-    return _aiter_events(aiter_messages(source, limits=limits, chunk_size=chunk_size), tracker)
+    return _aiter_events(source, tracker, limits, chunk_size)
 
 
 async def _aiter_events(
-    messages: AsyncIterator[Message], tracker: _Tracker
+    source: Any, tracker: _Tracker, limits: Optional[Limits], chunk_size: int
 ) -> AsyncIterator[Event]:
-    async for message in messages:
-        event = tracker.take(message)
-        if event is not None:
-            yield event
+    if not hasattr(source, "read") and hasattr(source, "__aiter__"):
+        source = source.__aiter__()
+    try:
+        async for message in aiter_messages(source, limits=limits, chunk_size=chunk_size):
+            event = tracker.take(message)
+            if event is not None:
+                yield event
+    except NotAnEventStreamError as exc:
+        await _aread_rest_of_json(exc, source, chunk_size)
+        raise
     tracker.finish()
+
+
+async def _aread_rest_of_json(error: NotAnEventStreamError, source: Any, chunk_size: int) -> None:
+    if not json_bytes_wanted(error):
+        return
+    completer = JsonCompleter(error)
+    read = getattr(source, "read", None)
+    with contextlib.suppress(Exception):
+        while True:
+            if read is not None:
+                chunk = await read(max(1, min(chunk_size, json_bytes_wanted(error))))
+                if not chunk:
+                    break
+            else:
+                try:
+                    chunk = await source.__anext__()
+                except StopAsyncIteration:
+                    break
+            if not completer.add(chunk):
+                return
+    completer.finish()
 
 
 # ---------------------------------------------------------------- Bedrock

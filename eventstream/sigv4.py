@@ -241,6 +241,12 @@ class Credentials:
     def __hash__(self) -> int:
         return hash(self.access_key)
 
+    def __copy__(self) -> Credentials:
+        return self  # immutable
+
+    def __deepcopy__(self, memo: object) -> Credentials:
+        return self
+
     def __reduce__(self) -> str:
         # Pickling would write the secret to wherever the pickle goes.
         raise TypeError("Credentials cannot be pickled (they hold a secret key)")

@@ -55,6 +55,7 @@ async def websocket_session(
     *,
     timeout: float = 10,
     pause: float = 0.0,
+    ssl_context: Any = None,
 ) -> Tuple[List[eventstream.Message], Optional[int]]:
     """Send ``frames`` (binary or text), then read every message until the server closes."""
     from websockets.asyncio.client import connect
@@ -62,7 +63,8 @@ async def websocket_session(
     received: List[eventstream.Message] = []
 
     async def run() -> Optional[int]:
-        async with connect(url, open_timeout=timeout, close_timeout=2) as ws:
+        options = {} if ssl_context is None else {"ssl": ssl_context}
+        async with connect(url, open_timeout=timeout, close_timeout=2, **options) as ws:
 
             async def send() -> None:
                 for frame in frames:
@@ -171,8 +173,10 @@ async def h2_session(
     *,
     end_stream: bool = True,
     timeout: float = 10,
+    ssl_context: Any = None,
 ) -> Tuple[Dict[str, str], bytes]:
-    """POST with prior-knowledge h2c, send ``frames`` as DATA, read the whole response."""
+    """POST with prior-knowledge h2c (or h2 over TLS with ``ssl_context``), send ``frames``
+    as DATA, read the whole response."""
     import h2.config
     import h2.connection
     import h2.events
@@ -180,7 +184,11 @@ async def h2_session(
     host, port = endpoint.split("://", 1)[1].rsplit(":", 1)
 
     async def run() -> Tuple[Dict[str, str], bytes]:
-        reader, writer = await asyncio.open_connection(host.strip("[]"), int(port))
+        if ssl_context is not None:
+            ssl_context.set_alpn_protocols(["h2"])
+        reader, writer = await asyncio.open_connection(host.strip("[]"), int(port), ssl=ssl_context)
+        if ssl_context is not None:
+            assert writer.get_extra_info("ssl_object").selected_alpn_protocol() == "h2"
         conn = h2.connection.H2Connection(
             h2.config.H2Configuration(client_side=True, header_encoding="utf-8")
         )

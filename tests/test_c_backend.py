@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from eventstream import _backend_python as P
 from eventstream import _header_cache, errors
 from eventstream._header_codec import encode_header_block
-from eventstream.limits import DEFAULT_LIMITS, Limits
+from eventstream.limits import DEFAULT_LIMITS, WIRE_LIMITS, Limits
 from eventstream.types import Header, HeaderType, Message
 
 try:
@@ -207,7 +207,8 @@ def test_walk_headers_describes_each_type():
     cap = 16
     d = ffi.new("int64_t[]", cap * lib.ES_HEADER_FIELDS)
     fault = ffi.new("int64_t[]", lib.ES_FAULT_FIELDS)
-    n = lib.es_walk_headers(block, len(block), 0, 0, 0x7FFF, d, cap, fault)
+    lim = ffi.new("es_limits *", list(DEFAULT_LIMITS))
+    n = lib.es_walk_headers(block, len(block), 0, 0, lim, d, cap, fault)
     assert n == len(headers)
     got = ffi.unpack(d, n * lib.ES_HEADER_FIELDS)
     for k, header in enumerate(headers):
@@ -224,7 +225,7 @@ def test_walk_headers_describes_each_type():
             assert raw == expected
         elif code > 1:
             assert v1 == header.value
-    assert lib.es_walk_headers(block, len(block), 0, 0, 0x7FFF, d, 3, fault) == lib.ES_ERR_NO_ROOM
+    assert lib.es_walk_headers(block, len(block), 0, 0, lim, d, 3, fault) == lib.ES_ERR_NO_ROOM
 
 
 def test_frame_crcs_and_encode_frame_agree_with_the_python_backend():
@@ -297,9 +298,10 @@ def test_a_header_fault_is_not_reported_for_a_block_already_in_the_cache():
     assert p[2][0] == errors.FAULT_HEADER_VALUE_LIMIT  # type: ignore[index]
 
 
-def test_limits_the_c_types_cannot_hold_give_the_python_results():
+def test_limits_at_the_wire_maxima_give_the_python_results():
+    # Limits are validated when built, so whatever exists fits C's uint32 fields.
     buf = _stream([Message({"a": "b"}, b"payload")])
-    for limits in (Limits(-1, 10, 10), Limits(1 << 40, 1 << 40, 1 << 20), Limits(10, -5, 3)):
+    for limits in (WIRE_LIMITS, Limits(0, 0, 0, 0), Limits(10, 4, 3, 1)):
         for max_frames in (1, -1):
             _both(buf, limits, max_frames)
 
@@ -320,7 +322,7 @@ def test_decoding_in_many_threads_at_once():
         Message({":event-type": f"e{i % 7}", "n": i}, os.urandom(i * 37 % 3000)) for i in range(400)
     ]
     buf = _stream(messages)
-    cache = _header_cache.decode_cache_for(DEFAULT_LIMITS.max_header_value)
+    cache = _header_cache.decode_cache_for(DEFAULT_LIMITS)
     errors_seen: List[BaseException] = []
 
     def work() -> None:
@@ -343,7 +345,7 @@ def test_encoding_and_one_shot_decoding_in_many_threads_at_once():
         Message({":event-type": f"e{i % 5}", "n": i}, os.urandom(i * 53 % 5000)) for i in range(300)
     ]
     wires = [P.encode_frame(encode_header_block(m.headers), m.payload) for m in messages]
-    cache = _header_cache.decode_cache_for(DEFAULT_LIMITS.max_header_value)
+    cache = _header_cache.decode_cache_for(DEFAULT_LIMITS)
     errors_seen: List[BaseException] = []
 
     def work() -> None:

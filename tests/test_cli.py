@@ -77,12 +77,12 @@ def test_dump_sample_shows_every_message_with_wire_details(capsys):
     assert f"total_length {total}  headers_length {headers_length}" in out
     assert f"prelude_crc 0x{prelude_crc:08X}  message_crc 0x{message_crc:08X}" in out
     # headers with their wire types
-    assert ":date             timestamp(8)  1704067200000 (2024-01-01T00:00:00.000Z)" in out
-    assert ":chunk-signature  bytes(6)" in out and "(32 bytes)" in out
+    assert ":date             timestamp (type 8) 1704067200000 (2024-01-01T00:00:00.000Z)" in out
+    assert ":chunk-signature  bytes (type 6)" in out and "(32 bytes)" in out
     # the signed wrapper's payload decoded as a nested message
     assert "payload: an event-stream message, 168 bytes, decoded:" in out
     assert "    message 0.0 at byte 79: event AudioEvent" in out
-    assert ':content-type  string(7)     "application/octet-stream"' in out
+    assert ':content-type  string (type 7)    "application/octet-stream"' in out
     assert "payload: binary, 64 bytes" in out
     # JSON payloads pretty-printed
     assert "message 2 at byte 502: event TranscriptEvent" in out
@@ -403,7 +403,7 @@ def test_encode_verbatim_keeps_stated_fields_to_build_broken_frames(capsys, tmp_
         ('{"headers": [{"name": "x", "type": 9, "value": "AAAA"}]}', "must be 16 bytes, got 3"),
         ('{"headers": [{"name": "", "type": 0}]}', "header name must be 1 to 255"),
         ('{"headers": [], "payload": "", "extra": 1}', "unknown field 'extra'"),
-        ('{"headers": {}}', "'headers' must be an array"),
+        ('{"headers": 5}', "'headers' must be an array"),
         ('{"prelude_crc": "1"}', "'prelude_crc' must be a 32-bit integer"),
         ("", "no messages in the input"),
     ],

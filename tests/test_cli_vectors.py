@@ -61,7 +61,7 @@ def test_positive_vector_every_command(capsys, tmp_path, name, encoded, decoded)
     message = eventstream.decode(data)
     for header in message.headers:
         assert f"{header.name}" in result.out
-        assert f"({int(header.type)})" in result.out
+        assert f"(type {int(header.type)})" in result.out
     assert result.out.rstrip().endswith(f"1 message, {len(data)} bytes, all valid")
     # inspect
     result = run(["inspect", str(encoded)], capsys)
@@ -131,10 +131,10 @@ def test_negative_vector_every_command(capsys, tmp_path, name, encoded):
         assert "<- fault" in result.out
     else:
         assert at_decoder_offset
-    # split writes nothing
+    # split writes nothing, and makes no directory for nothing
     result = run(["split", str(encoded), "--out", str(tmp_path / "o")], capsys)
     assert result.status == 1
-    assert list((tmp_path / "o").iterdir()) == []
+    assert not (tmp_path / "o").exists()
 
 
 def test_inspect_names_the_damaged_header_byte_that_the_crc_hides(capsys):

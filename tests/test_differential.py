@@ -69,7 +69,9 @@ def decode_both(
 
 limits_strategy = st.one_of(
     st.just(DEFAULT_LIMITS),
-    st.builds(Limits, st.integers(0, 400), st.integers(0, 300), st.integers(0, 50)),
+    st.builds(
+        Limits, st.integers(0, 400), st.integers(0, 300), st.integers(0, 50), st.integers(0, 40)
+    ),
 )
 
 

@@ -598,3 +598,45 @@ def test_events_are_yielded_in_order_until_the_first_non_event(kinds, size, skip
     else:
         assert first == len(kinds)
     assert seen == expected
+
+
+# ---------------------------------------------------------------- eventstream.testing's builders
+
+
+def test_the_testing_builders_and_mutators_read_back_through_the_layer():
+    from eventstream import testing
+
+    answer = testing.stream(testing.converse_stream(["Hel", "lo"]))
+    events = list(iter_events([answer], terminal={"messageStop", "metadata"}))
+    assert [e.event_type for e in events][-2:] == ["messageStop", "metadata"]
+    deltas = [e.json()["delta"]["text"] for e in events if e.event_type == "contentBlockDelta"]
+    assert deltas == ["Hel", "lo"]
+    spliced = testing.splice_exception(
+        answer, 2, "throttlingException", "slow", message_key="message"
+    )
+    seen = []
+    with pytest.raises(ServiceException) as caught:
+        for item in iter_events(testing.random_splits(spliced, seed=3)):
+            seen.append(item)
+    assert len(seen) == 2 and (caught.value.exception_type, caught.value.message) == (
+        "throttlingException",
+        "slow",
+    )
+    with pytest.raises(IncompleteStreamError):
+        list(
+            iter_events(
+                [testing.cut(answer, testing.frame_spans(answer)[3][1])], terminal={"metadata"}
+            )
+        )
+    chunks = testing.stream(testing.invoke_stream(["Hi"]))
+    inner = [unwrap_bedrock_chunk(e) for e in iter_events([chunks])]
+    assert inner[0]["type"] == "message_start" and inner[-1] == {"type": "message_stop"}
+    for body, kind in (
+        (testing.json_error_body("ValidationException", "bad input"), "json"),
+        (testing.html_error_page(502), "html"),
+    ):
+        with pytest.raises(eventstream.NotAnEventStreamError) as caught:
+            list(iter_events([body]))
+        assert caught.value.kind == kind
+        if kind == "json":
+            assert "message: bad input" in caught.value.detail

@@ -1,5 +1,6 @@
-"""The Bedrock-style server, read by independent HTTP clients (httpx, aiohttp) through the
-decoder: every injected fault reaches the client as the right typed error."""
+"""The Bedrock-style server, read by independent HTTP clients (httpx, aiohttp) through
+eventstream.iter_events / aiter_events: every injected fault reaches the client as the right
+typed error."""
 
 from __future__ import annotations
 
@@ -13,48 +14,49 @@ import httpx
 import pytest
 
 import eventstream
-from eventstream.errors import DecodeError, TruncatedStreamError
+from eventstream import (
+    Event,
+    IncompleteStreamError,
+    NotAnEventStreamError,
+    ServiceError,
+    ServiceException,
+    TruncatedStreamError,
+    unwrap_bedrock_chunk,
+)
 from eventstream.testing.servers._base import ServerLimits
 from eventstream.testing.servers._thread import ServerThread
 from eventstream.testing.servers.bedrock import BedrockServer, parse_fault
 
 T = TypeVar("T")
 CONVERSE = {"messages": [{"role": "user", "content": [{"text": "hello there"}]}]}
+TERMINAL = {"messageStop", "metadata"}
 
 
 def run(coroutine: Awaitable[T], timeout: float = 20) -> T:
     return asyncio.run(asyncio.wait_for(coroutine, timeout))  # type: ignore[arg-type]
 
 
-def kinds(messages: List[eventstream.Message]) -> List[str]:
-    out = []
-    for m in messages:
-        h = m.headers
-        out.append(h.get(":event-type") or h.get(":exception-type") or h.get(":error-code"))
-    return out
+def kinds(events: List[Event]) -> List[Any]:
+    return [e.event_type for e in events]
 
 
-def delta_text(messages: List[eventstream.Message]) -> str:
-    return "".join(
-        json.loads(m.payload)["delta"]["text"]
-        for m in messages
-        if m.headers.get(":event-type") == "contentBlockDelta"
-    )
+def delta_text(events: List[Event]) -> str:
+    return "".join(e.json()["delta"]["text"] for e in events if e.event_type == "contentBlockDelta")
 
 
-def read_httpx(url: str, body: Any = CONVERSE) -> Iterator[eventstream.Message]:
-    """The messages of one response, streamed through httpx (sync) and iter_messages."""
+def read_httpx(url: str, body: Any = CONVERSE, **options: Any) -> Iterator[Event]:
+    """The events of one response, streamed through httpx (sync) and iter_events."""
     with httpx.Client(timeout=10) as client, client.stream("POST", url, json=body) as response:
-        yield from eventstream.iter_messages(response.iter_bytes())
+        yield from eventstream.iter_events(response.iter_bytes(), **options)
 
 
-def collect(iterator: Iterator[eventstream.Message], into: List[eventstream.Message]) -> None:
-    for message in iterator:
-        into.append(message)
+def collect(iterator: Iterator[Event], into: List[Event]) -> None:
+    for item in iterator:
+        into.append(item)
 
 
 @pytest.fixture
-def server_for(request: pytest.FixtureRequest) -> Iterator[Any]:
+def server_for() -> Iterator[Any]:
     """server_for(**options) -> a running BedrockServer in a background thread."""
     running: List[ServerThread[BedrockServer]] = []
 
@@ -77,16 +79,16 @@ def test_converse_stream_over_httpx(server_for: Any) -> None:
         assert response.status_code == 200
         assert response.headers["content-type"] == "application/vnd.amazon.eventstream"
         assert response.headers["transfer-encoding"] == "chunked"
-        messages = list(eventstream.iter_messages(response.iter_bytes()))
-    assert kinds(messages) == [
+        events = list(eventstream.iter_events(response.iter_bytes(), terminal=TERMINAL))
+    assert kinds(events) == [
         "messageStart",
         *["contentBlockDelta"] * 4,
         "contentBlockStop",
         "messageStop",
         "metadata",
     ]
-    assert delta_text(messages) == "You said: hello there"
-    assert all("p" in json.loads(m.payload) for m in messages)
+    assert delta_text(events) == "You said: hello there"
+    assert all("p" in e.json() for e in events)
     assert server.requests == [
         {"model_id": "m.v1", "operation": "converse-stream", "body": CONVERSE}
     ]
@@ -98,9 +100,10 @@ def test_invoke_stream_chunks_and_script(server_for: Any, tmp_path: Any) -> None
     server = server_for(script=str(script))
     texts = []
     for _ in range(3):
-        messages = list(read_httpx(server.url(operation="invoke-with-response-stream"), {}))
-        assert set(kinds(messages)) == {"chunk"}
-        bodies = [json.loads(base64.b64decode(json.loads(m.payload)["bytes"])) for m in messages]
+        events = list(read_httpx(server.url(operation="invoke-with-response-stream"), {}))
+        assert set(kinds(events)) == {"chunk"}
+        bodies = [unwrap_bedrock_chunk(e) for e in events]
+        assert bodies == [json.loads(base64.b64decode(e.json()["bytes"])) for e in events]
         texts.append(
             "".join(b["delta"]["text"] for b in bodies if b["type"] == "content_block_delta")
         )
@@ -109,56 +112,61 @@ def test_invoke_stream_chunks_and_script(server_for: Any, tmp_path: Any) -> None
 
 def test_exception_frame_mid_stream(server_for: Any) -> None:
     server = server_for(fault="exception@3")
-    messages = list(read_httpx(server.url()))
-    assert kinds(messages) == ["messageStart", "contentBlockDelta", "contentBlockDelta",
-                               "modelStreamErrorException"]  # fmt: skip
-    last = messages[-1]
-    assert last.headers[":message-type"] == "exception"
-    assert "interrupted" in json.loads(last.payload)["message"]
+    seen: List[Event] = []
+    with pytest.raises(ServiceException) as info:
+        collect(read_httpx(server.url()), seen)
+    assert kinds(seen) == ["messageStart", "contentBlockDelta", "contentBlockDelta"]
+    assert info.value.exception_type == "modelStreamErrorException"
+    assert info.value.message is not None and "interrupted" in info.value.message
 
 
 def test_error_frame_mid_stream(server_for: Any) -> None:
     server = server_for(fault="error-frame@1")
-    messages = list(read_httpx(server.url()))
-    assert messages[-1].headers.to_dict() == {
-        ":message-type": "error",
-        ":error-code": "InternalServerException",
-        ":error-message": "Internal server error.",
-    }
+    seen: List[Event] = []
+    with pytest.raises(ServiceError) as info:
+        collect(read_httpx(server.url()), seen)
+    assert kinds(seen) == ["messageStart"]
+    assert info.value.error_code == "InternalServerException"
+    assert info.value.error_message == "Internal server error."
 
 
 def test_cut_mid_frame_is_truncation_after_the_whole_frames(server_for: Any) -> None:
     server = server_for(fault="cut@2")
-    seen: List[eventstream.Message] = []
+    seen: List[Event] = []
     with pytest.raises(TruncatedStreamError, match="stream ended inside a message"):
-        collect(read_httpx(server.url()), seen)
+        collect(read_httpx(server.url(), terminal=TERMINAL), seen)
     assert kinds(seen) == ["messageStart", "contentBlockDelta"]
 
 
-def test_stop_on_a_boundary_loses_the_terminal_events(server_for: Any) -> None:
+def test_stop_on_a_boundary_is_an_incomplete_stream(server_for: Any) -> None:
     server = server_for(fault="stop@4")
-    messages = list(read_httpx(server.url()))
-    assert kinds(messages) == ["messageStart", *["contentBlockDelta"] * 3]
+    seen: List[Event] = []
+    with pytest.raises(IncompleteStreamError) as info:
+        collect(read_httpx(server.url(), terminal=TERMINAL), seen)
+    assert kinds(seen) == ["messageStart", *["contentBlockDelta"] * 3]
+    assert info.value.events == 4 and info.value.last_event_type == "contentBlockDelta"
 
 
 def test_dropped_connection_is_a_transport_error(server_for: Any) -> None:
     server = server_for(fault="drop@1")
-    seen: List[eventstream.Message] = []
-    with pytest.raises(httpx.RemoteProtocolError):
+    seen: List[Event] = []
+    # Mid-message, the transport's error is the cause of the decoder's (issue 11).
+    with pytest.raises(eventstream.StreamInterruptedError) as caught:
         collect(read_httpx(server.url()), seen)
+    assert isinstance(caught.value.__cause__, httpx.RemoteProtocolError)
     assert kinds(seen) == ["messageStart"]
 
 
 @pytest.mark.parametrize(
-    ("fault", "status", "error_type", "content_type"),
+    ("fault", "status", "error_type", "content_type", "kind"),
     [
-        ("json-error", 400, "ValidationException", "application/json"),
-        ("throttle", 429, "ThrottlingException", "application/json"),
-        ("html", 502, None, "text/html"),
+        ("json-error", 400, "ValidationException", "application/json", "json"),
+        ("throttle", 429, "ThrottlingException", "application/json", "json"),
+        ("html", 502, None, "text/html", "html"),
     ],
 )
 def test_error_bodies(
-    server_for: Any, fault: str, status: int, error_type: Any, content_type: str
+    server_for: Any, fault: str, status: int, error_type: Any, content_type: str, kind: str
 ) -> None:
     server = server_for(fault=fault)
     with httpx.Client(timeout=10) as client:
@@ -168,15 +176,18 @@ def test_error_bodies(
     if error_type is not None:
         assert response.headers["x-amzn-errortype"].startswith(error_type + ":")
         assert response.json()["message"]
-    # A client that decodes the body anyway gets a decode error, not a silent empty stream.
-    with pytest.raises(DecodeError):
-        list(eventstream.iter_messages([response.content]))
+    # A client that decodes the body anyway learns what it is, not a bare checksum error.
+    with pytest.raises(NotAnEventStreamError) as info:
+        list(eventstream.iter_events([response.content]))
+    assert info.value.kind == kind
+    if kind == "json":
+        assert response.json()["message"] in str(info.value)
 
 
 def test_trickle_decodes_the_same(server_for: Any) -> None:
-    plain = list(read_httpx(server_for().url()))
-    trickled = list(read_httpx(server_for(fault="trickle").url()))
-    assert trickled == plain
+    plain = list(read_httpx(server_for().url(), terminal=TERMINAL))
+    trickled = list(read_httpx(server_for(fault="trickle").url(), terminal=TERMINAL))
+    assert [e.message for e in trickled] == [e.message for e in plain]
 
 
 def test_aiohttp_client_sees_every_fault() -> None:
@@ -186,20 +197,28 @@ def test_aiohttp_client_sees_every_fault() -> None:
             response = await session.post(server.url(), json=CONVERSE)
             seen.append(response.status)
             try:
-                async for message in eventstream.aiter_messages(response.content):
-                    seen.append(kinds([message])[0])
-            except (DecodeError, aiohttp.ClientPayloadError) as exc:
+                async for item in eventstream.aiter_events(response.content, terminal=TERMINAL):
+                    seen.append(item.event_type)
+            except (
+                eventstream.DecodeError,
+                eventstream.IncompleteStreamError,
+                eventstream.ServiceFault,
+                aiohttp.ClientPayloadError,
+            ) as exc:
                 seen.append(type(exc).__name__)
             finally:
                 response.release()
         return seen
 
     assert run(read(None))[-2:] == ["messageStop", "metadata"]
-    assert run(read("exception@1")) == [200, "messageStart", "modelStreamErrorException"]
+    assert run(read("exception@1")) == [200, "messageStart", "ServiceException"]
+    assert run(read("error-frame@1")) == [200, "messageStart", "ServiceError"]
     assert run(read("cut@1")) == [200, "messageStart", "TruncatedStreamError"]
-    assert run(read("drop@1")) == [200, "messageStart", "ClientPayloadError"]
-    assert run(read("json-error"))[0] == 400
-    assert run(read("json-error"))[1] in ("PreludeChecksumError", "NotAnEventStreamError")
+    assert run(read("stop@1")) == [200, "messageStart", "IncompleteStreamError"]
+    assert run(read("drop@1")) == [200, "messageStart", "StreamInterruptedError"]
+    assert run(read("json-error")) == [400, "NotAnEventStreamError"]
+    assert run(read("html")) == [502, "NotAnEventStreamError"]
+    assert run(read("trickle"))[-2:] == ["messageStop", "metadata"]
 
 
 def test_bounds_and_bad_requests() -> None:

@@ -88,6 +88,7 @@ def test_serve_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "bedrock", "--host", "0.0.0.0"]) == 2
     assert "not a loopback address" in capsys.readouterr().err
     assert main(["serve", "bedrock", "--port", "70000"]) == 2
+    assert main(["serve", "bedrock", "--tls"]) == 2
     assert main(["serve", "transcribe", "--script", "/nonexistent/x"]) == 2
 
 

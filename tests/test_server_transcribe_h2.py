@@ -167,3 +167,68 @@ def test_no_audio_times_out_and_unknown_path() -> None:
     assert quiet[":status"] == "200"
     assert exception_message(body)[1].startswith("Your request timed out because no new audio")
     assert missing[":status"] == "404"
+
+
+def test_tls_with_a_generated_certificate() -> None:
+    async def scenario() -> Any:
+        async with TranscribeServer(["secure words"], seconds_per_word=0.1, tls=True) as server:
+            assert server.http2_endpoint.startswith("https://")
+            creds = server.credentials
+            headers, seed = signed_h2_headers(
+                server.http2_endpoint, creds.access_key, creds.secret_key, server.region
+            )
+            headers = [(k, "https" if k == ":scheme" else v) for k, v in headers]
+            frames = transcribe_signer_frames(
+                creds.access_key, creds.secret_key, server.region, seed, AUDIO
+            )
+            return await h2_session(
+                server.http2_endpoint, headers, frames, ssl_context=server.client_ssl_context()
+            )
+
+    response, body = run(scenario())
+    assert response[":status"] == "200"
+    assert transcript(decode_all(body))[-1] == (False, "secure words")
+
+
+def test_bounds_idle_connections_and_frame_size() -> None:
+    from eventstream.testing.servers import ServerLimits
+
+    async def scenario() -> Any:
+        limits = ServerLimits(max_connections=1, max_message_size=1024, idle_timeout=0.3)
+        async with TranscribeServer(limits=limits) as server:
+            host, port = server.host, server.http2_port
+            # A connection that says nothing is dropped after idle_timeout.
+            reader, writer = await asyncio.open_connection(host, port)
+            started = asyncio.get_running_loop().time()
+            while await asyncio.wait_for(reader.read(65536), 5):
+                pass
+            idle_for = asyncio.get_running_loop().time() - started
+            writer.close()
+            await asyncio.sleep(0.05)
+            # While one connection is open, a second one is closed at once.
+            first = await asyncio.open_connection(host, port)
+            await asyncio.sleep(0.05)
+            reader2, writer2 = await asyncio.open_connection(host, port)
+            while await asyncio.wait_for(reader2.read(65536), 2):  # times out unless closed
+                pass
+            refused_open = server.connections
+            writer2.close()
+            first[1].close()
+            await asyncio.sleep(0.05)
+            # A signed frame above max_message_size ends the stream with an exception.
+            creds = server.credentials
+            headers, seed = signed_h2_headers(
+                server.http2_endpoint, creds.access_key, creds.secret_key, server.region
+            )
+            big = [eventstream.encode(audio_event(b"\x00" * 4096))]
+            frames = transcribe_signer_frames(
+                creds.access_key, creds.secret_key, server.region, seed, big
+            )
+            too_big = await h2_session(server.http2_endpoint, headers, frames)
+            return idle_for, refused_open, too_big
+
+    idle_for, open_then, (_, body) = run(scenario())
+    assert 0.25 < idle_for < 3
+    assert open_then == 1  # the first connection stayed open; only the second was refused
+    kind, message = exception_message(body)
+    assert kind == "BadRequestException" and "Could not decode" in message

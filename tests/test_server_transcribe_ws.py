@@ -287,3 +287,17 @@ def test_loopback_by_default_and_clean_close() -> None:
         return server.connections, server.sessions[-1].outcome
 
     assert run(scenario()) == (0, "server_closed")
+
+
+def test_wss_with_a_generated_certificate() -> None:
+    async def scenario() -> Any:
+        async with TranscribeServer(["over tls"], seconds_per_word=0.1, tls=True) as server:
+            assert server.websocket_endpoint.startswith("wss://")
+            return await websocket_session(
+                botocore_url(server), audio_frames(0.3), ssl_context=server.client_ssl_context()
+            )
+
+    messages, code = run(scenario())
+    assert transcript(messages)[-1] == (False, "over tls") and code == 1000
+    with pytest.raises(RuntimeError, match="tls=True"):
+        TranscribeServer().client_ssl_context()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import pickle
 from typing import Any, Callable, Iterator, List, Optional
@@ -313,6 +314,8 @@ def test_credentials_compare_and_refuse_pickling() -> None:
     assert creds() != Credentials("AKIDEXAMPLE", SECRET + "x", TOKEN)
     with pytest.raises(TypeError, match="cannot be pickled"):
         pickle.dumps(creds())
+    c = creds()
+    assert copy.copy(c) is c and copy.deepcopy({"c": c})["c"] is c
 
 
 # ---------------------------------------------------------------- secrets never shown

@@ -351,3 +351,102 @@ def test_every_sniffer_pattern_searches_adversarial_text_in_linear_time(name):
         pattern.sub(data[:0], data)
         worst = max(worst, time.process_time() - start)
     assert worst < 0.2, (name, worst)
+
+
+# ---------------------------------------------------------------- reading the rest of a JSON body
+
+ERROR_TEXT = "The security token included in the request is invalid."
+
+
+@pytest.mark.usefixtures("backend")
+@pytest.mark.parametrize("size", [1, 2, 5, 12, 13, 40])
+def test_iter_events_completes_a_json_body_cut_by_small_chunks(size):
+    chunks = [JSON_ERROR[i : i + size] for i in range(0, len(JSON_ERROR), size)]
+    # iter_messages stops at byte 12: the message is not there yet.
+    with pytest.raises(NotAnEventStreamError) as caught:
+        list(eventstream.iter_messages(chunks))
+    assert ERROR_TEXT not in str(caught.value)
+    # iter_events reads on to the end of the JSON body.
+    with pytest.raises(NotAnEventStreamError) as caught:
+        list(eventstream.iter_events(iter(chunks)))
+    _check(caught.value, "json", ERROR_TEXT)
+    assert caught.value.kind == "json"
+
+
+class _Trickle(io.RawIOBase):
+    """A file whose read() returns at most ``size`` bytes, like a socket."""
+
+    def __init__(self, data, size):
+        self.data, self.size = data, size
+
+    def readable(self):
+        return True
+
+    def read(self, n=-1):
+        piece, self.data = self.data[: min(n, self.size)], self.data[min(n, self.size) :]
+        return piece
+
+
+@pytest.mark.usefixtures("backend")
+def test_iter_events_reads_the_rest_of_a_json_body_from_a_file():
+    with pytest.raises(NotAnEventStreamError) as caught:
+        list(eventstream.iter_events(_Trickle(JSON_ERROR, 7)))
+    _check(caught.value, "json", ERROR_TEXT)
+
+
+@pytest.mark.usefixtures("backend")
+def test_aiter_events_reads_the_rest_of_a_json_body():
+    import asyncio
+
+    async def chunks():
+        for i in range(0, len(JSON_ERROR), 3):
+            yield JSON_ERROR[i : i + 3]
+
+    class Reader:
+        def __init__(self):
+            self.file = _Trickle(JSON_ERROR, 5)
+
+        async def read(self, n):
+            return self.file.read(n)
+
+    async def run(source):
+        with pytest.raises(NotAnEventStreamError) as caught:
+            async for _ in eventstream.aiter_events(source):
+                pass
+        return caught.value
+
+    for source in (chunks(), Reader()):
+        _check(asyncio.run(run(source)), "json", ERROR_TEXT)
+
+
+@pytest.mark.usefixtures("backend")
+def test_reading_on_is_bounded_and_only_for_json():
+    import itertools
+
+    # A JSON-looking stream that never ends: reading on stops after 64 KiB.
+    endless = itertools.chain([b'{"message": "'], itertools.repeat(b"a"))
+    start = time.process_time()
+    with pytest.raises(NotAnEventStreamError) as caught:
+        list(eventstream.iter_events(endless))
+    assert time.process_time() - start < 5
+    assert caught.value.kind == "json"
+    assert len(caught.value._seen) == SNIFF_BYTES
+    # SSE can be endless and slow: nothing more is read.
+    pulled = []
+
+    def sse():
+        for piece in (SSE[:20], SSE[20:]):
+            pulled.append(piece)
+            yield piece
+
+    with pytest.raises(NotAnEventStreamError):
+        list(eventstream.iter_events(sse()))
+    assert len(pulled) == 1
+    # A source that fails while read on: the NotAnEventStreamError is what is raised.
+
+    def failing():
+        yield JSON_ERROR[:12]
+        raise ConnectionResetError("peer went away")
+
+    with pytest.raises(NotAnEventStreamError):
+        list(eventstream.iter_events(failing()))

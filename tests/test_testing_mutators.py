@@ -129,3 +129,39 @@ def test_a_body_that_is_not_a_stream_fails_to_decode(backend: str, body: bytes) 
         _decode([body])
     with pytest.raises(DecodeError):
         _decode(testing.random_splits(body, seed=1, max_chunk=3))
+
+
+def test_spliced_frames_raise_the_service_errors_after_earlier_events(backend: str) -> None:
+    events: List[eventstream.Event] = []
+    with pytest.raises(eventstream.ServiceException) as info:
+        for item in eventstream.iter_events([testing.splice_exception(DATA, 2, "Throttled", "x")]):
+            events.append(item)
+    assert [e.message for e in events] == MESSAGES[:2]
+    assert (info.value.exception_type, info.value.message) == ("Throttled", "x")
+    with pytest.raises(eventstream.ServiceError) as error:
+        list(eventstream.iter_events([testing.splice_error(DATA, 1, "E1", "bad")]))
+    assert (error.value.error_code, error.value.error_message) == ("E1", "bad")
+
+
+def test_a_stream_cut_on_a_boundary_is_incomplete(backend: str) -> None:
+    start_of_last = testing.frame_spans(DATA)[-1][0]
+    with pytest.raises(eventstream.IncompleteStreamError):
+        list(eventstream.iter_events([testing.cut(DATA, start_of_last)], terminal={"Stats"}))
+
+
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        (testing.json_error_body("ValidationException", "Malformed input request"), "json"),
+        (testing.html_error_page(), "html"),
+    ],
+)
+def test_error_bodies_are_named(backend: str, body: bytes, kind: str) -> None:
+    with pytest.raises(eventstream.NotAnEventStreamError) as info:
+        list(eventstream.iter_events(testing.random_splits(body, seed=2)))
+    assert info.value.kind == kind
+    with pytest.raises(eventstream.NotAnEventStreamError) as whole:
+        list(eventstream.iter_events([body]))
+    assert whole.value.kind == kind
+    if kind == "json":  # the error text is named when the decoder holds the whole body
+        assert "Malformed input request" in str(whole.value)

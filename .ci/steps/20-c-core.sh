@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The C core: unit tests (plain, debug, ASan+UBSan), strict-warning compiles with gcc
+# The C core: its format (clang-format), unit tests (plain, debug, ASan+UBSan), strict-warning compiles with gcc
 # and clang, a short libFuzzer run, AArch64 cross builds and tests under qemu, the
 # build policy (EVENTSTREAM_BUILD_EXT), and the Python suite against an ASan+UBSan
 # build of the extension.  Run by .ci/run with the project's .venv active.
@@ -28,6 +28,11 @@ if ! command -v clang >/dev/null || [ ! -f "$(asan_runtime)" ]; then
 fi
 runtime=$(asan_runtime)
 [ -f "$runtime" ] || { echo "no ASan runtime for clang ($runtime)" >&2; exit 1; }
+
+stamp "clang-format: csrc/ follows .clang-format (es_crc32_tables.h is generated)"
+command -v clang-format >/dev/null || apt_install clang-format
+clang-format --version
+clang-format --dry-run --Werror csrc/es_*.c csrc/es_internal.h csrc/eventstream.h
 
 stamp "C unit tests: strict compiles (gcc, clang), -O2, debug, ASan+UBSan"
 make -s -C tests/c clean
@@ -63,6 +68,7 @@ import sys, zipfile
 names = zipfile.ZipFile(sys.argv[1]).namelist()
 sys.exit("auto: the wheel has a compiled module" if any("_eventstream_c" in n for n in names) else 0)
 PY
+    ls "$work"/auto/*-py3-none-any.whl >/dev/null  # the fallback wheel is tagged pure Python
     if CC=false EVENTSTREAM_BUILD_EXT=require pip wheel -q --no-build-isolation --no-deps \
         -w "$work/require" . >"$work/require.log" 2>&1; then
         echo "EVENTSTREAM_BUILD_EXT=require succeeded without a compiler" >&2; exit 1

@@ -81,6 +81,12 @@ def add_serve_command(subparsers: Any, make_subparser: Callable[..., Any]) -> No
     )
     parser.add_argument("--region", default="us-east-1", help="transcribe: signing region")
     parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="transcribe: wss:// and HTTP/2 over TLS with a throwaway self-signed certificate "
+        "(its file is printed; needs the openssl command)",
+    )
+    parser.add_argument(
         "--fault",
         metavar="KIND[@N]",
         help="bedrock: fail every answer, N frames in: " + ", ".join(FAULT_KINDS),
@@ -119,8 +125,8 @@ def _build(args: argparse.Namespace) -> Any:
         if args.service == "bedrock":
             from ..testing.servers.bedrock import BedrockServer, parse_fault
 
-            if args.http2_port:
-                raise usage_error("--http2-port is for transcribe")
+            if args.http2_port or args.tls:
+                raise usage_error("--http2-port and --tls are for transcribe")
             fault = parse_fault(args.fault) if args.fault else None
             return BedrockServer(
                 args.script,
@@ -144,6 +150,7 @@ def _build(args: argparse.Namespace) -> Any:
             port=args.port,
             http2_port=args.http2_port,
             allow_remote=args.allow_remote,
+            tls=args.tls,
         )
     except (ValueError, OSError) as exc:
         raise usage_error(f"serve {args.service}: {exc}") from None
@@ -156,8 +163,8 @@ async def _serve(server: Any, service: str, duration: Optional[float], out: Text
         loop.add_signal_handler(signal.SIGTERM, stop.set)
     try:
         await server.start()
-    except OSError as exc:
-        raise usage_error(f"cannot listen: {exc}") from None
+    except (OSError, RuntimeError) as exc:
+        raise usage_error(f"cannot start: {exc}") from None
     try:
         _announce(server, service, out)
         if duration is None:
@@ -183,8 +190,14 @@ def _announce(server: Any, service: str, out: TextIO) -> None:
         lines = [
             "transcribe test server",
             f"  websocket: {server.websocket_endpoint}/stream-transcription-websocket",
-            f"  http2:     {server.http2_endpoint}/stream-transcription (h2c, prior knowledge)",
+            f"  http2:     {server.http2_endpoint}/stream-transcription "
+            + ("(TLS, ALPN h2)" if server.tls else "(h2c, prior knowledge)"),
             f"  region:    {server.region}",
+            *(
+                [f"  certificate to trust: {server.certificate.cert_file}"]
+                if server.certificate
+                else []
+            ),
             "  test credentials (sign with these):",
             f"    AWS_ACCESS_KEY_ID={creds.access_key}",
             f"    AWS_SECRET_ACCESS_KEY={creds.secret_key}",

@@ -24,7 +24,7 @@
         } \
     } while (0)
 
-static const es_limits s_limits = {1u << 16, 1u << 12, 300};
+static const es_limits s_limits = {1u << 16, 1u << 12, 300, 1u << 12};
 
 /* Walk the header block of the message at data[pos:] (CRCs already checked); if it
  * is valid, re-encode the message and compare.  Returns the walk's result. */
@@ -34,7 +34,7 @@ static int64_t reencode(const uint8_t *data, size_t pos, size_t total, size_t hl
     int64_t fault[ES_FAULT_FIELDS], count, k;
     const uint8_t *b = data + pos + 12;
     size_t used = 0;
-    count = es_walk_headers(b, hlen, pos + 12, pos, s_limits.max_header_value, desc, hlen / 3 + 1, fault);
+    count = es_walk_headers(b, hlen, pos + 12, pos, &s_limits, desc, hlen / 3 + 1, fault);
     if (count < 0) {
         return count;
     }
@@ -79,8 +79,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
 
     /* Batch decode, call after call, next to a message-by-message decode. */
     for (;;) {
-        int64_t r = es_decode_batch(input, pos, len, -1, &b);
-        int64_t n = r >> ES_BATCH_SHIFT, stop = r & ES_BATCH_MASK, i;
+        int64_t n = es_decode_batch(input, pos, len, -1, &b), i;
+        int stop = b.stop;
         for (i = 0; i < n; i++) {
             const int64_t *rec = frames + i * ES_FRAME_FIELDS;
             uint64_t one = es_check_frame(input, pos, len, &s_limits, fault1);
@@ -102,25 +102,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
         if (stop == -1) {
             break;
         }
-        if (stop == ES_BATCH_FULL) {
+        if (stop == ES_STOP_FULL) {
             CHECK(n > 0); /* progress */
             continue;
         }
-        if (stop != ES_BATCH_DONE) {
+        if (stop == ES_STOP_FAULT) {
             /* The same fault, found alone. */
             uint64_t one = es_check_frame(input, pos, len, &s_limits, fault1);
-            CHECK(fault[0] == -(int64_t)stop);
             if (one > 0xffffffffu) {
                 int64_t d[ES_HEADER_FIELDS * 64];
                 size_t hlen = (size_t)(one & 0xffffffffu);
-                int64_t c = es_walk_headers(input + pos + 12, hlen, pos + 12, pos, s_limits.max_header_value, d,
+                int64_t c = es_walk_headers(input + pos + 12, hlen, pos + 12, pos, &s_limits, d,
                                             64, fault1);
                 CHECK(c == ES_ERR_NO_ROOM || (c < 0 && c == fault[0]));
                 if (c != ES_ERR_NO_ROOM) {
                     CHECK(memcmp(fault, fault1, 5 * sizeof(int64_t)) == 0);
                 }
             } else {
-                CHECK(one == (uint64_t)stop);
+                CHECK(one == (uint64_t)-fault[ES_FAULT_CODE]);
                 CHECK(memcmp(fault, fault1, 5 * sizeof(int64_t)) == 0);
             }
             last_code = fault[0];

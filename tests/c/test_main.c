@@ -73,7 +73,7 @@ static void fix_crcs(uint8_t *frame) {
     put_be32(frame + total - 4, ref_crc32(0, frame, total - 4));
 }
 
-static const es_limits s_default_limits = {24u * 1024u * 1024u, 128u * 1024u, 0x7fffu};
+static const es_limits s_default_limits = {24u * 1024u * 1024u, 128u * 1024u, 0x7fffu, 1024u};
 
 /* ------------------------------------------------------------ CRC32 */
 
@@ -220,7 +220,7 @@ static void roundtrip(const uint8_t *data, size_t len) {
     /* decode()'s fast path: exactly one valid message, and nothing less */
     CHECK_EQ(es_check_one(data, len, &s_default_limits), (int64_t)hlen + 1);
     CHECK_EQ(es_check_one(data, len - 1, &s_default_limits), 0);
-    count = es_walk_headers(data + 12, hlen, 12, 0, 0x7fff, desc, 64, fault);
+    count = es_walk_headers(data + 12, hlen, 12, 0, &s_default_limits, desc, 64, fault);
     CHECK(count >= 0);
     for (i = 0; count > 0 && i < (size_t)count; i++) {
         const int64_t *d = desc + i * ES_HEADER_FIELDS;
@@ -304,7 +304,7 @@ static void test_vectors(const char *dir) {
 
 /* The fault of es_check_frame + es_walk_headers on one frame, as decode does it. */
 static int decode_one(const uint8_t *f, size_t len, const es_limits *lim, int64_t *fault) {
-    int64_t desc[256 * ES_HEADER_FIELDS];
+    static int64_t desc[1024 * ES_HEADER_FIELDS];
     uint64_t r = es_check_frame(f, 0, len, lim, fault);
     if (r == 0) {
         return 1; /* incomplete */
@@ -312,7 +312,7 @@ static int decode_one(const uint8_t *f, size_t len, const es_limits *lim, int64_
     if (r <= 64) {
         return -(int)r;
     }
-    if ((int64_t)es_walk_headers(f + 12, r & 0xffffffffu, 12, 0, lim->max_header_value, desc, 256, fault) < 0) {
+    if ((int64_t)es_walk_headers(f + 12, r & 0xffffffffu, 12, 0, lim, desc, 1024, fault) < 0) {
         return (int)fault[0];
     }
     return 0;
@@ -368,12 +368,24 @@ static void test_header_faults(void) {
     big[257] = 0x7f;
     big[258] = 0xff;
     expect_fault(big, 259 + 0x7fff, ES_OK, 0, 0, 0);
+    /* 1,024 headers (the default max_headers) are fine; the 1,025th is a fault at its
+     * first byte, before its own checks (its name length is 0 here) */
+    {
+        size_t k;
+        for (k = 0; k < 1025; k++) {
+            memcpy(big + 3 * k, "\x01" "a\x00", 3);
+        }
+        expect_fault(big, 3 * 1024, ES_OK, 0, 0, 0);
+        expect_fault(big, 3 * 1025, ES_ERR_HEADER_COUNT_LIMIT, 12 + 3 * 1024, 1025, 1024);
+        big[3 * 1024] = 0;
+        expect_fault(big, 3 * 1025, ES_ERR_HEADER_COUNT_LIMIT, 12 + 3 * 1024, 1025, 1024);
+    }
 }
 
 static void test_frame_faults(void) {
     uint8_t f[256];
     int64_t fault[ES_FAULT_FIELDS];
-    es_limits small = {3, 4, 1};
+    es_limits small = {3, 4, 1, 1024};
     size_t n = make_frame(f, (const uint8_t *)"\x01" "a\x02\x05", 4, (const uint8_t *)"abcd", 4);
     CHECK_EQ(n, 24);
     CHECK_EQ(decode_one(f, n, &s_default_limits, fault), 0);
@@ -444,7 +456,7 @@ static void test_frame_faults(void) {
     put_be32(f + 4, 0);
     put_be32(f + 8, ref_crc32(0, f, 8));
     {
-        es_limits huge = {0xffffffffu, 0xffffffffu, 0xffffu};
+        es_limits huge = {0xffffffffu, 0xffffffffu, 0xffffu, 0x55555555u};
         CHECK_EQ(decode_one(f, n, &huge, fault), 1);
     }
     /* the fault record is optional */
@@ -480,8 +492,8 @@ static void test_batch(void) {
     len += make_frame(stream + len, blk2, 6, NULL, 0);
     len += make_frame(stream + len, blk1, 6, (const uint8_t *)"p5", 2);
     r = es_decode_batch(stream, 0, len, -1, &b);
-    CHECK_EQ(r >> ES_BATCH_SHIFT, 6);
-    CHECK_EQ(r & ES_BATCH_MASK, ES_BATCH_DONE);
+    CHECK_EQ(r, 6);
+    CHECK_EQ(b.stop, ES_STOP_DONE);
     CHECK_EQ(frames[0], 12);
     CHECK_EQ(frames[1], 18);
     CHECK_EQ(frames[2], 20);
@@ -504,38 +516,53 @@ static void test_batch(void) {
     CHECK_EQ(headers[15 + 2], 0);
     /* max_frames */
     r = es_decode_batch(stream, 0, len, 2, &b);
-    CHECK_EQ(r, 2 << ES_BATCH_SHIFT);
+    CHECK_EQ(r, 2);
+    CHECK_EQ(b.stop, ES_STOP_DONE);
     r = es_decode_batch(stream, 0, len, 0, &b);
     CHECK_EQ(r, 0);
     /* frame_cap reached: FULL */
     b.frame_cap = 4;
     r = es_decode_batch(stream, 0, len, -1, &b);
-    CHECK_EQ(r, (4 << ES_BATCH_SHIFT) | ES_BATCH_FULL);
+    CHECK_EQ(r, 4);
+    CHECK_EQ(b.stop, ES_STOP_FULL);
     b.frame_cap = 8;
-    /* header_cap 3: blk1 (2) fits, blk2 (1) fits, blk1 again does not: FULL before it */
+    /* header_cap 3: blk1 (6 bytes: room for 2 needed) fits; blk2 (6 bytes, could hold 2)
+     * might not fit in the 1 left, so it is not walked: FULL before it, never a walk
+     * that runs out of room and is repeated */
     b.header_cap = 3;
     r = es_decode_batch(stream, 0, len, -1, &b);
-    CHECK_EQ(r, (5 << ES_BATCH_SHIFT) | ES_BATCH_FULL);
+    CHECK_EQ(r, 3);
+    CHECK_EQ(b.stop, ES_STOP_FULL);
+    /* header_cap 4: blk1 and blk2 fit (2 + 2), blk1 again does not: FULL before it */
+    b.header_cap = 4;
+    r = es_decode_batch(stream, 0, len, -1, &b);
+    CHECK_EQ(r, 5);
+    CHECK_EQ(b.stop, ES_STOP_FULL);
     /* header_cap 1: the first block does not fit: left to the caller */
     b.header_cap = 1;
     r = es_decode_batch(stream, 0, len, 1, &b);
-    CHECK_EQ(r, 1 << ES_BATCH_SHIFT);
+    CHECK_EQ(r, 1);
+    CHECK_EQ(b.stop, ES_STOP_DONE);
     CHECK_EQ(frames[3], ES_HEADERS_NOT_WALKED);
     /* header_cap 0: nothing walked */
     b.header_cap = 0;
     r = es_decode_batch(stream, 0, len, -1, &b);
-    CHECK_EQ(r, 6 << ES_BATCH_SHIFT);
+    CHECK_EQ(r, 6);
+    CHECK_EQ(b.stop, ES_STOP_DONE);
     CHECK_EQ(frames[3], ES_HEADERS_NOT_WALKED);
     CHECK_EQ(frames[7], ES_HEADERS_SAME);
     b.header_cap = 8;
     /* incomplete last frame: DONE with the complete ones */
     r = es_decode_batch(stream, 0, len - 1, -1, &b);
-    CHECK_EQ(r, 5 << ES_BATCH_SHIFT);
+    CHECK_EQ(r, 5);
+    CHECK_EQ(b.stop, ES_STOP_DONE);
     /* a fault in frame 3 (message CRC): a byte of its payload flipped */
     i = (size_t)frames[13];
     stream[i] ^= 0x10;
     r = es_decode_batch(stream, 0, len, -1, &b);
-    CHECK_EQ(r, (3 << ES_BATCH_SHIFT) | -ES_ERR_MESSAGE_CRC);
+    CHECK_EQ(r, 3);
+    CHECK_EQ(b.stop, ES_STOP_FAULT);
+    CHECK_EQ(fault[ES_FAULT_CODE], ES_ERR_MESSAGE_CRC);
     CHECK_EQ(fault[0], ES_ERR_MESSAGE_CRC);
     CHECK_EQ(fault[2], frames[12] - 12);
     CHECK_EQ(fault[5], -1);
@@ -545,7 +572,9 @@ static void test_batch(void) {
     i = len;
     len += make_frame(stream + len, (const uint8_t *)"\x01" "a\x0c", 3, (const uint8_t *)"zz", 2);
     r = es_decode_batch(stream, 0, len, -1, &b);
-    CHECK_EQ(r, (1 << ES_BATCH_SHIFT) | -ES_ERR_HEADER_TYPE_UNKNOWN);
+    CHECK_EQ(r, 1);
+    CHECK_EQ(b.stop, ES_STOP_FAULT);
+    CHECK_EQ(fault[ES_FAULT_CODE], ES_ERR_HEADER_TYPE_UNKNOWN);
     CHECK_EQ(fault[1], (int64_t)i + 14);
     CHECK_EQ(fault[2], (int64_t)i);
     CHECK_EQ(fault[3], 12);
@@ -554,12 +583,18 @@ static void test_batch(void) {
     CHECK_EQ(fault[7], (int64_t)len - 4);
     /* start in the middle: offsets stay absolute */
     r = es_decode_batch(stream, i, len, -1, &b);
-    CHECK_EQ(r, -ES_ERR_HEADER_TYPE_UNKNOWN);
+    CHECK_EQ(r, 0);
+    CHECK_EQ(b.stop, ES_STOP_FAULT);
+    CHECK_EQ(fault[ES_FAULT_CODE], ES_ERR_HEADER_TYPE_UNKNOWN);
     CHECK_EQ(fault[1], (int64_t)i + 14);
 }
 
 static void test_encode(void) {
     uint8_t out[64], uuid[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+    uint8_t copied[16] = {0};
+    es_copy(copied, uuid, 16);
+    CHECK_EQ(memcmp(copied, uuid, 16), 0);
+    es_copy(copied, NULL, 0); /* nothing to copy: src is not read */
     CHECK_EQ(es_encode_header(out, sizeof out, (const uint8_t *)"a", 1, 2, -128, NULL, 0), 4);
     CHECK_EQ(out[3], 0x80);
     CHECK_EQ(es_encode_header(out, sizeof out, (const uint8_t *)"a", 1, 2, 128, NULL, 0), ES_ERR_TOO_LARGE);

@@ -35,7 +35,7 @@ import eventstream
 from eventstream import _active, _header_cache, _select
 from eventstream.limits import DEFAULT_LIMITS, Limits
 
-SMALL_LIMITS = Limits(max_payload=40, max_header_block=48, max_header_value=6)
+SMALL_LIMITS = Limits(max_payload=40, max_header_block=48, max_header_value=6, max_headers=5)
 
 
 class Disagreement(AssertionError):

@@ -43,9 +43,9 @@
 typedef es_limits fz_limits;
 
 /* The package defaults (eventstream/limits.py). */
-static const fz_limits FZ_DEFAULT_LIMITS = {24u * 1024u * 1024u, 128u * 1024u, 0x7fffu};
+static const fz_limits FZ_DEFAULT_LIMITS = {24u * 1024u * 1024u, 128u * 1024u, 0x7fffu, 1024u};
 /* Small enough that short fuzz inputs reach every limit fault. */
-static const fz_limits FZ_SMALL_LIMITS = {40u, 48u, 6u};
+static const fz_limits FZ_SMALL_LIMITS = {40u, 48u, 6u, 5u};
 
 /* ------------------------------------------------------------ small helpers */
 
@@ -172,12 +172,18 @@ static int64_t fz_signed(uint64_t v, int bits) {
 
 /* Header walk of block[0:len]; block[0] is at stream offset base.  0 or a fault code. */
 static int fz_ref_walk(
-    fz_result *r, const uint8_t *block, size_t len, size_t base, size_t frame, uint32_t max_value) {
-    size_t p = 0;
+    fz_result *r, const uint8_t *block, size_t len, size_t base, size_t frame, const fz_limits *lim) {
+    const uint32_t max_value = lim->max_header_value;
+    size_t p = 0, count = 0;
     while (p < len) {
         size_t name_len = block[p], name_end, v, left, size = 0;
         unsigned type;
         int64_t *d;
+        if (count == lim->max_headers) {
+            fz_set_fault(r, ES_ERR_HEADER_COUNT_LIMIT, base + p, frame, (int64_t)count + 1, lim->max_headers);
+            return ES_ERR_HEADER_COUNT_LIMIT;
+        }
+        count++;
         if (name_len == 0) {
             fz_set_fault(r, ES_ERR_HEADER_NAME_EMPTY, base + p, frame, 0, 0);
             return ES_ERR_HEADER_NAME_EMPTY;
@@ -304,7 +310,7 @@ static void fz_ref_decode(fz_result *r, const uint8_t *buf, size_t n, const fz_l
             break;
         }
         first = r->n_headers;
-        if (fz_ref_walk(r, m + 12, hlen, pos + 12, pos, lim->max_header_value) != 0) {
+        if (fz_ref_walk(r, m + 12, hlen, pos + 12, pos, lim) != 0) {
             r->fault[5] = (int64_t)(pos + 12);
             r->fault[6] = (int64_t)(pos + 12 + hlen);
             r->fault[7] = (int64_t)(pos + total - 4);
@@ -334,7 +340,7 @@ static const fz_arrays FZ_SMALL_ARRAYS = {1, 2};
 
 /*
  * Decode buf[0:n] (stream offset base) with es_decode_batch, calling it again after
- * ES_BATCH_FULL, walking ES_HEADERS_NOT_WALKED blocks with es_walk_headers as the
+ * ES_STOP_FULL, walking ES_HEADERS_NOT_WALKED blocks with es_walk_headers as the
  * Python binding does and resolving ES_HEADERS_SAME to the previous frame's headers.
  * Appends to r (stream offsets); returns the bytes consumed, sets r->has_fault.
  */
@@ -365,15 +371,18 @@ static size_t fz_core_decode(
         int64_t batch_prev_block = -1;
         size_t batch_prev_len = 0;
         memset(fault, 0x5a, sizeof fault);
+        batch.stop = -1;
         ret = es_decode_batch(buf, pos, n, -1, &batch);
         FUZZ_CHECK(ret >= 0, "es_decode_batch returned %lld", (long long)ret);
-        stop = ret & ES_BATCH_MASK;
-        got = ret >> ES_BATCH_SHIFT;
+        stop = batch.stop;
+        got = ret;
         FUZZ_CHECK(
             (size_t)got <= arr->frame_cap, "%lld frames reported, room for %zu", (long long)got,
             arr->frame_cap);
         FUZZ_CHECK(
-            stop == ES_BATCH_DONE || stop == ES_BATCH_FULL || (stop >= 1 && stop <= 14),
+            stop == ES_STOP_DONE || stop == ES_STOP_FULL ||
+                (stop == ES_STOP_FAULT &&
+                 ((fault[0] >= -14 && fault[0] <= -1) || fault[0] == ES_ERR_HEADER_COUNT_LIMIT)),
             "stop %lld", (long long)stop);
         for (i = 0; i < got; i++) {
             const int64_t *rec = frames + i * ES_FRAME_FIELDS;
@@ -408,11 +417,13 @@ static size_t fz_core_decode(
                 int64_t wf[ES_FAULT_FIELDS];
                 uint8_t *copy = fz_copy(buf + block, len);
                 w = es_walk_headers(
-                    copy, len, base + (size_t)block, base + pos, lim->max_header_value, tmp, cap, wf);
+                    copy, len, base + (size_t)block, base + pos, lim, tmp, cap, wf);
                 free(copy);
                 if (w < 0) {
                     /* The walk failed: the message is a header fault, as the binding reports. */
-                    FUZZ_CHECK(w >= -14 && w <= -7, "walk returned %lld", (long long)w);
+                    FUZZ_CHECK(
+                        (w >= -14 && w <= -7) || w == ES_ERR_HEADER_COUNT_LIMIT, "walk returned %lld",
+                        (long long)w);
                     r->has_fault = 1;
                     memcpy(r->fault, wf, 5 * sizeof(int64_t));
                     r->fault[5] = (int64_t)base + block;
@@ -454,14 +465,13 @@ static size_t fz_core_decode(
             f->n_headers = count;
             pos = (size_t)payload_end + 4;
         }
-        if (stop == ES_BATCH_FULL) {
-            FUZZ_CHECK(got > 0 || used == 0, "ES_BATCH_FULL without progress");
+        if (stop == ES_STOP_FULL) {
+            FUZZ_CHECK(got > 0 || used == 0, "ES_STOP_FULL without progress");
             /* With the whole header array free, a call must make progress. */
-            FUZZ_CHECK(got > 0, "ES_BATCH_FULL with no frame decoded");
+            FUZZ_CHECK(got > 0, "ES_STOP_FULL with no frame decoded");
             continue;
         }
-        if (stop != ES_BATCH_DONE) {
-            FUZZ_CHECK(fault[0] == -stop, "stop %lld but fault code %lld", (long long)stop, (long long)fault[0]);
+        if (stop == ES_STOP_FAULT) {
             FUZZ_CHECK(fault[2] == (int64_t)pos, "fault in message %lld, expected %zu", (long long)fault[2], pos);
             r->has_fault = 1;
             for (i = 0; i < ES_FAULT_FIELDS; i++) {
@@ -661,7 +671,9 @@ static void fz_check_single_frames(const fz_result *ref, const uint8_t *buf, siz
             FUZZ_CHECK(one == expect, "es_check_one at %zu: %lld, want %lld", pos, (long long)one,
                        (long long)expect);
         }
-        if (i < ref->n_frames || (ref->has_fault && ref->fault[0] <= ES_ERR_HEADER_NAME_EMPTY)) {
+        if (i < ref->n_frames ||
+            (ref->has_fault && (ref->fault[0] <= ES_ERR_HEADER_NAME_EMPTY && ref->fault[0] >= ES_ERR_HEADER_VALUE_UTF8)) ||
+            (ref->has_fault && ref->fault[0] == ES_ERR_HEADER_COUNT_LIMIT)) {
             size_t total = i < ref->n_frames ? (size_t)(ref->frames[i].payload_end + 4) - pos
                                              : (size_t)(ref->fault[7] + 4) - pos;
             size_t hlen = fz_be32(buf + pos + 4);

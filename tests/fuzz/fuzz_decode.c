@@ -5,7 +5,7 @@
  * Input: stream bytes, then a control byte:
  *   bits 0-5  chunk size fed to the Decoder mirror (0: the whole stream at once)
  *   bit 6     small limits (payload 40, header block 48, header value 6) instead of the defaults
- *   bit 7     one-frame, two-header output arrays (exercises ES_BATCH_FULL and
+ *   bit 7     one-frame, two-header output arrays (exercises ES_STOP_FULL and
  *             ES_HEADERS_NOT_WALKED) instead of large ones
  * The stream is also run through every CRC32 path and the UTF-8 validator against
  * the harness's own reference implementations.

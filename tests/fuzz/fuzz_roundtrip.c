@@ -143,7 +143,8 @@ static void s_recipe(const uint8_t *in, size_t n) {
         } else {
             int64_t d[ES_HEADER_FIELDS], fault[ES_FAULT_FIELDS], walked;
             FUZZ_CHECK(got == (int64_t)need, "header of %zu bytes, returned %lld", need, (long long)got);
-            walked = es_walk_headers(out, need, 0, 0, 0xffff, d, 1, fault);
+            static const es_limits wire = {0xffffffffu, 0xffffffffu, 0xffffu, 0x55555555u};
+            walked = es_walk_headers(out, need, 0, 0, &wire, d, 1, fault);
             if (!ref_utf8(name, name_len)) {
                 FUZZ_CHECK(walked == ES_ERR_HEADER_NAME_UTF8, "non-UTF-8 name walked as %lld", (long long)walked);
             } else if (type == 7 && !ref_utf8(value, value_len)) {
@@ -178,7 +179,7 @@ static void s_recipe(const uint8_t *in, size_t n) {
         /* Frame the accepted headers with the rest of the input as payload; decode back. */
         size_t payload_len = n - at, total = 16 + block_len + payload_len, k;
         uint8_t *frame = fz_xmalloc(total);
-        static const fz_limits wide = {0xffffffffu, 0xffffffffu, 0xffffu};
+        static const fz_limits wide = {0xffffffffu, 0xffffffffu, 0xffffu, 0x55555555u};
         fz_result r;
         int64_t got = es_encode_frame(frame, total, block, block_len, in + at, payload_len);
         FUZZ_CHECK(got == (int64_t)total, "es_encode_frame gave %lld for %zu", (long long)got, total);

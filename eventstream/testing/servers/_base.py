@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+from pathlib import Path
 from types import TracebackType
-from typing import Any, List, NamedTuple, Optional, Set, Type, TypeVar
+from typing import Any, List, NamedTuple, Optional, Sequence, Set, Type, TypeVar, Union
 
-__all__ = ["ServerLimits", "ServerBase", "LOOPBACK"]
+__all__ = ["LOOPBACK", "ServerBase", "ServerLimits", "load_script"]
 
 LOOPBACK = "127.0.0.1"
 
@@ -48,6 +49,20 @@ def check_host(host: str, allow_remote: bool) -> str:
 def url_host(host: str) -> str:
     """``host`` as it goes in a URL (IPv6 literals in brackets)."""
     return f"[{host}]" if ":" in host else host
+
+
+def load_script(script: Union[Sequence[str], str, Path, None]) -> List[str]:
+    """Phrases from a list, or from a text file with one phrase per line (blank lines skipped)."""
+    if script is None:
+        return []
+    if isinstance(script, (str, Path)):
+        lines = Path(script).read_text(encoding="utf-8").splitlines()
+    else:
+        lines = list(script)
+    phrases = [line.strip() for line in lines if line.strip()]
+    if isinstance(script, (str, Path)) and not phrases:
+        raise ValueError(f"script file {str(script)!r} holds no phrase")
+    return phrases
 
 
 class ServerBase:

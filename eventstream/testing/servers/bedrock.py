@@ -20,7 +20,7 @@ from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from ..builders import converse_stream, invoke_stream, stream
 from ..mutators import cut_mid_frame, frame_spans, html_error_page, splice_error, splice_exception
-from ._base import LOOPBACK, ServerBase, ServerLimits, url_host
+from ._base import LOOPBACK, ServerBase, ServerLimits, load_script, url_host
 
 __all__ = ["BEDROCK_FAULTS", "BedrockFault", "BedrockServer", "parse_fault"]
 
@@ -48,7 +48,7 @@ class BedrockFault(NamedTuple):
     kind: str
     after: int = 2
     trickle_bytes: int = 7
-    trickle_delay: float = 0.005
+    trickle_delay: float = 0.002
 
 
 def parse_fault(text: str) -> BedrockFault:
@@ -61,20 +61,6 @@ def parse_fault(text: str) -> BedrockFault:
     if not after.isdigit():
         raise ValueError(f"fault {text!r}: what follows '@' must be a frame count")
     return BedrockFault(kind, int(after))
-
-
-def load_script(script: Union[Sequence[str], str, Path, None]) -> List[str]:
-    """Phrases from a list, or from a text file with one phrase per line (blank lines skipped)."""
-    if script is None:
-        return []
-    if isinstance(script, (str, Path)):
-        lines = Path(script).read_text(encoding="utf-8").splitlines()
-    else:
-        lines = list(script)
-    phrases = [line.strip() for line in lines if line.strip()]
-    if isinstance(script, (str, Path)) and not phrases:
-        raise ValueError(f"script file {str(script)!r} holds no phrase")
-    return phrases
 
 
 def _pieces(text: str) -> List[str]:

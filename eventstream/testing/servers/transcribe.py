@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import ssl
 import time
 from collections import deque
 from pathlib import Path
@@ -24,9 +25,9 @@ from urllib.parse import parse_qsl, urlsplit
 from ...sigv4 import Credentials, presign_url
 from ..builders import stream as _encode_all
 from ._auth import AuthError, ChainError, EventChain, Verified, check_presigned_url
-from ._base import LOOPBACK, ServerBase, ServerLimits, url_host
+from ._base import LOOPBACK, ServerBase, ServerLimits, load_script, url_host
 from ._session import UNEXPECTED_TEXT_FRAME, Session, StreamFault, StreamParams, parse_params
-from .bedrock import load_script
+from ._tls import Certificate
 
 try:
     from websockets.asyncio.server import ServerConnection, serve
@@ -59,6 +60,9 @@ class TranscribeServer(ServerBase):
     seconds without audio before the timeout exception (the service's 15).  The test
     ``credentials`` and ``region`` are what clients must sign with; ``clock`` is the
     server's time (for expiry tests).  ``sessions`` keeps the last ``history`` streams.
+    ``tls=True`` serves ``wss://`` and HTTP/2 over TLS (ALPN ``h2``) with a throwaway
+    self-signed certificate (made with the ``openssl`` command); clients trust it through
+    :meth:`client_ssl_context`.
     """
 
     def __init__(
@@ -78,6 +82,7 @@ class TranscribeServer(ServerBase):
         limits: Optional[ServerLimits] = None,
         allow_remote: bool = False,
         history: int = 256,
+        tls: bool = False,
     ) -> None:
         super().__init__(host=host, limits=limits, allow_remote=allow_remote)
         self.script = load_script(script) or list(DEFAULT_SCRIPT)
@@ -94,17 +99,25 @@ class TranscribeServer(ServerBase):
         self.http2_port = http2_port
         # The last `history` streams served, newest last (bounded, for tests to inspect).
         self.sessions: Deque[Session] = deque(maxlen=history)
+        self.tls = tls
+        self.certificate: Optional[Certificate] = None
         self._handshakes: Dict[int, Tuple[Verified, StreamParams]] = {}
 
     # -- addresses
 
     @property
     def websocket_endpoint(self) -> str:
-        return f"ws://{url_host(self.host)}:{self.port}"
+        return f"{'wss' if self.tls else 'ws'}://{url_host(self.host)}:{self.port}"
 
     @property
     def http2_endpoint(self) -> str:
-        return f"http://{url_host(self.host)}:{self.http2_port}"
+        return f"{'https' if self.tls else 'http'}://{url_host(self.host)}:{self.http2_port}"
+
+    def client_ssl_context(self) -> ssl.SSLContext:
+        """With ``tls=True``: an SSL context that trusts the server's certificate."""
+        if self.certificate is None:
+            raise RuntimeError("the server has no certificate: start it with tls=True")
+        return self.certificate.client_context()
 
     def websocket_url(
         self,
@@ -140,6 +153,8 @@ class TranscribeServer(ServerBase):
 
     async def _open(self) -> None:
         limits = self.limits
+        if self.tls:
+            self.certificate = Certificate(self.host)
         websocket = await serve(
             self._ws_session,
             self.host,
@@ -151,6 +166,7 @@ class TranscribeServer(ServerBase):
             close_timeout=2,
             ping_interval=None,
             server_header="eventstream-testing",
+            ssl=self.certificate.server_context(()) if self.certificate else None,
         )
         self._servers.append(websocket)
         self.port = next(iter(websocket.sockets)).getsockname()[1]
@@ -159,6 +175,11 @@ class TranscribeServer(ServerBase):
         http2 = await start_http2(self)
         self._servers.append(http2)
         self.http2_port = http2.sockets[0].getsockname()[1]
+
+    async def close(self) -> None:
+        await super().close()
+        if self.certificate is not None:
+            self.certificate.remove()
 
     def new_session(self, transport: str, params: StreamParams) -> Session:
         session = Session(transport, params, self.script, self.seconds_per_word)

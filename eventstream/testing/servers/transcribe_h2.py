@@ -44,8 +44,9 @@ _PARAM_PREFIX = "x-amzn-transcribe-"
 
 async def start_http2(server: TranscribeServer) -> asyncio.Server:
     loop = asyncio.get_running_loop()
+    context = server.certificate.server_context(("h2",)) if server.certificate else None
     return await loop.create_server(
-        lambda: _Http2Connection(server), server.host, server.http2_port
+        lambda: _Http2Connection(server), server.host, server.http2_port, ssl=context
     )
 
 
