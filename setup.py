@@ -53,12 +53,40 @@ class OptionalBuildExt(build_ext):
     def _failed(self, exc: Exception) -> None:
         if mode == "require":
             raise exc
-        banner(
+        text = (
             "eventstream: WARNING: the C extension could not be built "
             f"({type(exc).__name__}: {exc}).\n"
             "Installing the pure-Python backend only (slower, same results).\n"
             "Set EVENTSTREAM_BUILD_EXT=require to make this an error."
         )
+        banner(text)
+        warn_on_terminal(text)
+        self._make_wheel_pure()
+
+    def _make_wheel_pure(self) -> None:
+        """Tag the wheel py3-none-any: without its extension it is pure Python.
+
+        bdist_wheel reads ``root_is_pure`` after the build, to choose the
+        install scheme and the tag, so this reaches the wheel being built.
+        """
+        self.distribution.ext_modules = []
+        bdist_wheel = self.distribution.command_obj.get("bdist_wheel")
+        if bdist_wheel is not None:
+            bdist_wheel.root_is_pure = True
+            bdist_wheel.py_limited_api = False
+
+
+def warn_on_terminal(text: str) -> None:
+    """Show ``text`` on the user's terminal too.
+
+    pip hides a successful build's output unless run with ``-v``, so a
+    fallback to pure Python would otherwise go unseen.
+    """
+    try:
+        with open("/dev/tty", "w") as tty:
+            tty.write(f"\n{text}\n\n")
+    except OSError:
+        pass  # no terminal (CI, Windows): the build log has the banner
 
 
 options = {}

@@ -1,263 +1,304 @@
-"""Where the time of a decode goes when the C backend is used: the cffi boundary
-and the Python objects a decode must build, measured against botocore.
+"""The floor of a cffi binding: what no Python glue can go below.
 
     python benchmarks/boundary.py
 
-Prints, for this machine and interpreter: the cost of one cffi call, of reading
-results back (a cdata field, a cdata item, a memoryview item, a memoryview slice
-as a list), of building one Message (the payload slice and the tuple), and the
-floors these set for the ``transcript`` decode and the ``stream`` workload,
-next to botocore's time for the same work.  A floor is what no glue code can
-go below: the C call(s) plus the objects the caller receives.
+For each C-backend row of ``targets.py`` this module builds a *floor body*: the
+same user-level input and output as the real body, doing only what a lean cffi
+binding cannot avoid, namely
+
+* the C work, stood in for by one ``es_crc32`` call over the message (the CRC
+  pass is most of what the C core does to a message; its header walk is left
+  out, so the floor is if anything too low),
+* the objects the caller receives: ``bytes`` copied out of a C buffer for
+  encode; for decode the payload slice, the ``Message``, and any header objects
+  that no cache can supply (the ``unique-headers`` UUID and sequence headers),
+* what the caller does anyway: building the header dict for encode, reading
+  ``headers`` and ``payload`` once after decode, and per stream chunk appending
+  it to a buffer and comparing the length (the least any incremental decoder
+  does with a chunk), and one C call per chunk that completes messages, over
+  all of them (a batch).
+
+The floor bodies are timed with the same harness as the real ones, so
+``floor time / our time`` is the share of the floor that our ratio reaches
+(1.0: no glue at all).  Run directly, this prints the floor next to the C
+backend and the peer for each row, plus the cost of the pieces.  It uses only
+the compiled module's ``es_crc32`` and the public types, so it runs on any
+version of the package.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-import timeit
-from typing import Callable, Dict
+from typing import Any, Callable, Dict, List, Tuple
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import timing as T
 import workloads as W
 
+Run = Callable[[], Any]
+Row = Tuple[str, str]  # (op, workload), as in targets.py
 
-def best(fn: Callable[[], object], number: int) -> float:
-    """Seconds per call: the best of 7 repeats (the least disturbed)."""
-    return min(timeit.repeat(fn, number=number, repeat=7)) / number
+
+def _c() -> Any:
+    from eventstream import _eventstream_c  # ImportError when the extension is not built
+
+    return _eventstream_c
+
+
+def _ours() -> Any:
+    import impls as I
+
+    return I.Ours("c")
+
+
+def _encode_floor(spec: W.Single) -> Run:
+    c = _c()
+    lib, ffi = c.lib, c.ffi
+    items = _ours().dict_items(spec)
+    wire = spec.wire
+    n = len(wire)
+    out = ffi.new("uint8_t[]", n)
+    out_chars = ffi.cast("char *", out)
+    crc, unpack = lib.es_crc32, ffi.unpack
+
+    def run() -> bytes:
+        dict(items)
+        crc(0, wire, n)
+        return unpack(out_chars, n)  # type: ignore[no-any-return]
+
+    return run
+
+
+def _signed_floor() -> Run:
+    inner = _encode_floor(W.single("audio"))
+    outer = _encode_floor(W.single("signed"))
+
+    def run() -> bytes:
+        inner()
+        return outer()
+
+    return run
+
+
+def _message_parts(spec: W.Single) -> Tuple[Any, int, int]:
+    import eventstream
+
+    headers = eventstream.decode(spec.wire).headers
+    start = 12 + int.from_bytes(spec.wire[4:8], "big")
+    return headers, start, len(spec.wire) - 4
+
+
+def _new_message() -> Callable[[Any, Any], Any]:
+    from eventstream import Message
+
+    if issubclass(Message, tuple):
+        new = tuple.__new__
+        return lambda headers, payload: new(Message, (headers, payload))
+    return Message  # type: ignore[no-any-return]
+
+
+def _decode_floor(spec: W.Single, keep: bool = False, copy: bool = True) -> Run:
+    lib = _c().lib
+    crc = lib.es_crc32
+    message = _new_message()
+    headers, start, end = _message_parts(spec)
+    wire = spec.wire
+    n = len(wire)
+    view = memoryview(wire)
+    held: List[Any] = [None]
+
+    def run() -> Any:
+        crc(0, wire, n)
+        m = message(headers, wire[start:end] if copy else view[start:end])
+        len(m.headers)
+        len(m.payload)
+        if keep:
+            held[0] = m
+        return m
+
+    return run
+
+
+def _unique_floor() -> Run:
+    from eventstream.types import Header, Headers, HeaderType
+
+    crc = _c().lib.es_crc32
+    message = _new_message()
+    new = tuple.__new__
+    try:
+        from eventstream.types import uuid_from_bytes as make_uuid
+    except ImportError:  # a version without the fast path: the public constructor
+        import uuid
+
+        def make_uuid(raw: bytes) -> Any:
+            return uuid.UUID(bytes=raw)
+
+    repeated = list(W.TRANSCRIPT_HEADERS)
+    cached = [new(Header, (name, HeaderType(code), value)) for name, code, value in repeated]
+    UUID, INT64 = HeaderType.UUID, HeaderType.INT64
+    wires = []
+    for spec in W.unique_headers().messages:
+        wire = spec.wire
+        block_end = 12 + int.from_bytes(wire[4:8], "big")
+        # the two unique values' offsets: the last two headers of the block
+        wires.append((wire, len(wire), block_end, block_end - 8, block_end - 8 - 10 - 16))
+
+    def run() -> List[Any]:
+        out = []
+        for wire, n, block_end, seq_at, uuid_at in wires:
+            crc(0, wire, n)
+            h4 = new(Header, ("event-id", UUID, make_uuid(wire[uuid_at : uuid_at + 16])))
+            h5 = new(Header, ("sequence", INT64, int.from_bytes(wire[seq_at:block_end], "big")))
+            m = message(new(Headers, [*cached, h4, h5]), wire[block_end:-4])
+            len(m.headers)
+            len(m.payload)
+            out.append(m)
+        return out
+
+    return run
+
+
+def _stream_floor(name: str) -> Run:
+    c = _c()
+    crc, from_buffer, release = c.lib.es_crc32, c.ffi.from_buffer, c.ffi.release
+    message = _new_message()
+    stream = W.stream(name)
+    headers, start, end = _message_parts(stream.message)
+    size = stream.message.nbytes
+    chunks = stream.chunks
+
+    def run() -> List[Any]:
+        buf = bytearray()
+        out = []
+        at = 0
+        for chunk in chunks:
+            buf += chunk
+            complete = (len(buf) - at) // size  # the one length check per chunk
+            if not complete:
+                continue
+            # one C call over every complete message in the buffer
+            view = from_buffer("uint8_t[]", buf)
+            crc(0, view + at, complete * size)
+            release(view)
+            for _ in range(complete):
+                payload = bytes(memoryview(buf)[at + start : at + end])  # the one copy
+                m = message(headers, payload)
+                len(m.headers)
+                len(m.payload)
+                out.append(m)
+                at += size
+            if at > 65536:
+                del buf[:at]
+                at = 0
+        return out
+
+    return run
+
+
+FLOORS: Dict[Row, Callable[[], Run]] = {
+    ("encode", "audio"): lambda: _encode_floor(W.single("audio")),
+    ("encode", "signed"): _signed_floor,
+    ("decode", "transcript"): lambda: _decode_floor(W.single("transcript")),
+    ("decode", "unique-headers"): _unique_floor,
+    ("decode", "16mib"): lambda: _decode_floor(W.single("16mib")),
+    ("decode-keep", "16mib"): lambda: _decode_floor(W.single("16mib"), keep=True),
+    ("decode-zerocopy", "16mib"): lambda: _decode_floor(W.single("16mib"), copy=False),
+    ("decode-zerocopy-keep", "16mib"): lambda: _decode_floor(
+        W.single("16mib"), keep=True, copy=False
+    ),
+    **{("stream", name): (lambda name=name: _stream_floor(name)) for name in W.STREAM_WORKLOADS},
+}
+
+
+def has_floors() -> bool:
+    """Whether the C extension is built (the floors call its es_crc32)."""
+    try:
+        _c()
+    except ImportError:
+        return False
+    return True
+
+
+def floor_body(op: str, workload: str) -> Run:
+    """The floor body of one row (KeyError: the row has no floor)."""
+    return FLOORS[(op, workload)]()
+
+
+def floor_bodies() -> Dict[Row, Run]:
+    """``{(op, workload): floor body}`` for every C-backend row with a floor.
+
+    Empty when the C extension is not built."""
+    if not has_floors():
+        return {}
+    return {row: make() for row, make in FLOORS.items()}
+
+
+def _pieces() -> Dict[str, Run]:
+    """The cost of single pieces, for scale."""
+    import zlib
+
+    c = _c()
+    lib, ffi = c.lib, c.ffi
+    wire = W.single("transcript").wire
+    n = len(wire)
+    headers, start, end = _message_parts(W.single("transcript"))
+    message = _new_message()
+    out = ffi.cast("char *", ffi.new("uint8_t[]", n))
+    buf = bytearray()
+    chunk = wire[:7]
+
+    def append() -> None:
+        buf.extend(chunk)
+        if len(buf) > 65536:
+            del buf[:]
+
+    return {
+        "zlib.crc32(b'') (a builtin call, for scale)": lambda: zlib.crc32(b""),
+        "cffi call: es_crc32(0, b'', 0)": lambda: lib.es_crc32(0, b"", 0),
+        "cffi call: es_crc32 over the 752-byte transcript": lambda: lib.es_crc32(0, wire, n),
+        "ffi.unpack(752 bytes) -> bytes": lambda: ffi.unpack(out, n),
+        "payload slice (651 bytes)": lambda: wire[start:end],
+        "Message from headers and payload": lambda: message(headers, wire),
+        "append a 7-byte chunk to a bytearray": append,
+    }
 
 
 def main() -> None:
+    import impls as I
+
     import eventstream
-    from eventstream import _backend_c as C
-    from eventstream import _codec
-    from eventstream.limits import DEFAULT_LIMITS
-    from eventstream.types import Message
 
+    print(f"Python {sys.version.split()[0]}, eventstream {eventstream.__version__}; {T.pin()}\n")
     try:
-        from botocore.eventstream import EventStreamBuffer
+        floors = floor_bodies()
+        pieces = _pieces()
     except ImportError:
-        sys.exit("botocore is not installed: pip install '.[bench]'")
-    from eventstream import _active
-
-    _active.use("c")
-    lib, ffi = C.lib, C.ffi
-    new = tuple.__new__
-    wire = W.workload("transcript").wire
-    n = len(wire)
-    scratch = C._Scratch()
-    lim = C._DEFAULT_LIM
-    headers = eventstream.decode(wire).headers
-    rows: Dict[str, float] = {}
-
-    rows["zlib.crc32(b'') (a builtin call, for scale)"] = best(lambda: C._zlib_crc32(b""), 200_000)
-    rows["cffi call, 3 arguments: es_crc32(0, b'', 0)"] = best(
-        lambda: lib.es_crc32(0, b"", 0), 200_000
-    )
-    rows["cffi call, 5 arguments: es_check_frame(transcript)"] = best(
-        lambda: lib.es_check_frame(wire, 0, n, lim, ffi.NULL), 200_000
-    )
-    rows["cffi call, 3 arguments: es_check_one(transcript)"] = best(
-        lambda: lib.es_check_one(wire, n, lim), 200_000
-    )
-    rows["read a cdata struct field (batch.frame_cap)"] = best(
-        lambda: scratch.batch.frame_cap, 200_000
-    )
-    rows["read a cdata array item (keep[3])"] = best(lambda: scratch.keep[3], 200_000)
-    ints = scratch.ints
-    rows["read a memoryview item (ints[3])"] = best(lambda: ints[3], 200_000)
-    rows["read 4 fields as a list (ints[0:4].tolist())"] = best(lambda: ints[0:4].tolist(), 200_000)
-    rows["payload slice (650 bytes)"] = best(lambda: wire[90:-4], 200_000)
-    rows["Message from headers and payload (tuple.__new__)"] = best(
-        lambda: new(Message, (headers, wire)), 200_000
-    )
-    rows["eventstream.decode(transcript), C backend"] = best(
-        lambda: eventstream.decode(wire), 100_000
-    )
-
-    buf = EventStreamBuffer()
-
-    def boto_one() -> object:
-        buf.add_data(wire)
-        m = buf.next()
-        len(m.headers)
-        len(m.payload)
-        return m
-
-    rows["botocore: one transcript message"] = best(boto_one, 20_000)
-
-    chunks = W.stream("stream-4k").chunks
-    data = b"".join(chunks)
-    cache = _codec._DEFAULT_CACHE
-
-    def one_call_stream() -> object:
-        messages = C.decode_frames(data, 0, len(data), DEFAULT_LIMITS, cache)[0]
-        for m in messages:
-            len(m.headers)
-            len(m.payload)
-        return messages
-
-    def boto_stream() -> object:
-        b = EventStreamBuffer()
-        out = []
-        for chunk in chunks:
-            b.add_data(chunk)
-            for m in b:
-                len(m.headers)
-                len(m.payload)
-                out.append(m)
-        return out
-
-    def ours_stream() -> object:
-        d = eventstream.Decoder()
-        out = []
-        for chunk in chunks:
-            for m in d.feed(chunk):
-                len(m.headers)
-                len(m.payload)
-                out.append(m)
-        d.close()
-        return out
-
-    count = W.STREAM_COUNT
-    rows["stream floor: all 10,000 messages from one C call, read once (per msg)"] = (
-        best(one_call_stream, 3) / count
-    )
-    rows["stream: Decoder fed 4 KiB chunks, C backend (per msg)"] = best(ours_stream, 3) / count
-    rows["stream: botocore fed 4 KiB chunks (per msg)"] = best(boto_stream, 3) / count
-
-    # ---- encode: the C call that writes the message, and copying it out as bytes
-    message = eventstream.decode(wire)
-    block = eventstream._header_codec.encode_header_block(message.headers)
-    payload = message.payload
-    out = ffi.new("uint8_t[]", 65536)
-    out_chars = ffi.cast("char *", out)
-    rows["cffi call, 6 arguments: es_encode_frame(transcript)"] = best(
-        lambda: lib.es_encode_frame(out, 65536, block, len(block), payload, len(payload)), 200_000
-    )
-    rows["ffi.unpack(752 bytes) -> bytes"] = best(lambda: ffi.unpack(out_chars, n), 200_000)
-    rows["eventstream.encode(transcript), C backend"] = best(
-        lambda: eventstream.encode(message), 100_000
-    )
-    try:
-        from amazon_transcribe.eventstream import EventStreamMessageSerializer
-    except ImportError:
-        EventStreamMessageSerializer = None
-    if EventStreamMessageSerializer is not None:
-        serialize = EventStreamMessageSerializer().serialize
-        aws_headers = {h.name: h.value for h in message.headers}
-        rows["amazon_transcribe: serialize(transcript)"] = best(
-            lambda: serialize(aws_headers, payload), 50_000
-        )
-
-    # ---- unique-headers: the C calls, and the objects 5 fresh headers need
-    uwires = [u.wire for u in W.workload("unique-headers").messages][:2000]
-    rows["unique-headers: eventstream.decode, C backend (per msg)"] = best(
-        lambda: [eventstream.decode(u) for u in uwires], 3
-    ) / len(uwires)
-    ublock = uwires[0][12 : 12 + int.from_bytes(uwires[0][4:8], "big")]
-    lim_value = DEFAULT_LIMITS.max_header_value
-    descs = ffi.new("int64_t[]", 64 * 5 + 8)
-
-    def unique_calls() -> None:
-        for u in uwires:
-            lib.es_check_one(u, len(u), lim)
-            lib.es_walk_headers(ublock, len(ublock), 12, 0, lim_value, descs, 64, descs + 320)
-
-    rows["unique-headers: the two C calls alone (per msg)"] = best(unique_calls, 3) / len(uwires)
-    decoded = [eventstream.decode(u) for u in uwires]
-    values = [[(h.name.encode(), h.type, h.value) for h in m.headers] for m in decoded]
-    from eventstream.types import Header, Headers, uuid_from_bytes
-
-    def unique_objects() -> None:
-        # Only the objects: decode 2 names, build the UUID, 2 Headers, the tuple,
-        # the Message (the 3 repeated headers come from the cache for free).
-        for vs in values:
-            (_, _, _), (_, _, _), (_, _, _), (n4, t4, v4), (n5, t5, v5) = vs
-            h4 = new(Header, (n4.decode(), t4, uuid_from_bytes(v4.bytes)))
-            h5 = new(Header, (n5.decode(), t5, v5))
-            new(Message, (new(Headers, [h4, h4, h4, h4, h5]), wire[90:-4]))
-
-    rows["unique-headers: building the objects alone (per msg)"] = best(unique_objects, 3) / len(
-        values
-    )
-
-    def boto_unique() -> None:
-        b = EventStreamBuffer()
-        for u in uwires:
-            b.add_data(u)
-            m = b.next()
-            len(m.headers)
-            len(m.payload)
-
-    rows["unique-headers: botocore (per msg)"] = best(boto_unique, 3) / len(uwires)
-
-    # ---- 16 MiB: one CRC pass and one payload copy are the whole job
-    big = W.workload("16mib").wire
-    rows["16 MiB: es_crc32 over the message"] = best(lambda: lib.es_crc32(0, big, len(big)), 5)
-    rows["16 MiB: the payload copy (bytes slice)"] = best(lambda: big[12:-4], 5)
-    rows["16 MiB: eventstream.decode, C backend"] = best(lambda: eventstream.decode(big), 5)
-
-    def boto_big() -> None:
-        b = EventStreamBuffer()
-        b.add_data(big)
-        len(b.next().payload)
-
-    rows["16 MiB: botocore"] = best(boto_big, 5)
-
-    print(f"Python {sys.version.split()[0]}, eventstream {eventstream.__version__}\n")
-    width = max(map(len, rows))
-    for name, seconds in rows.items():
-        print(f"{name:<{width}}  {seconds * 1e9:14,.0f} ns")
-    boto_t = rows["botocore: one transcript message"]
-    floor_t = (
-        rows["cffi call, 3 arguments: es_check_one(transcript)"]
-        + rows["payload slice (650 bytes)"]
-        + rows["Message from headers and payload (tuple.__new__)"]
-    )
-    print(
-        f"\ntranscript decode: floor (call + slice + Message) {floor_t * 1e9:,.0f} ns = "
-        f"{boto_t / floor_t:.1f}x botocore at best; decode() is "
-        f"{boto_t / rows['eventstream.decode(transcript), C backend']:.1f}x"
-    )
-    sb = rows["stream: botocore fed 4 KiB chunks (per msg)"]
-    floor_s = rows["stream floor: all 10,000 messages from one C call, read once (per msg)"]
-    ours_s = rows["stream: Decoder fed 4 KiB chunks, C backend (per msg)"]
-    if "amazon_transcribe: serialize(transcript)" in rows:
-        at = rows["amazon_transcribe: serialize(transcript)"]
-        floor_e = (
-            rows["cffi call, 6 arguments: es_encode_frame(transcript)"]
-            + rows["ffi.unpack(752 bytes) -> bytes"]
-        )
+        sys.exit("the C extension is not built: there is no cffi floor to measure")
+    for label, run in pieces.items():
+        print(f"{label:<52} {T.best(run, T.calibrate(run)) * 1e9:10,.0f} ns")
+    found = I.all_impls()
+    ours = found["c"]
+    ours.activate()
+    print(f"\n{'row':<30} {'floor':>10} {'c':>10} {'peer':>10}  peer/floor  c reaches")
+    for (op, name), floor in floors.items():
+        peer = found["amazon_transcribe" if op.startswith("encode") else "botocore"]
+        if not ours.supports(op):
+            continue
+        c_run = ours.body(op, name)[0]
+        per = W.messages_per_op(name)
+        times = [T.best(r, T.calibrate(r)) / per for r in (floor, c_run)]
+        p_time = None
+        if peer.available and peer.supports(op.replace("zerocopy-", "").replace("-zerocopy", "")):
+            p_run = peer.body(op.replace("zerocopy-", "").replace("-zerocopy", ""), name)[0]
+            p_time = T.best(p_run, T.calibrate(p_run)) / per
+        ratio = f"{p_time / times[0]:9.1f}x" if p_time else "       n/a"
+        shown = f"{p_time * 1e6:9.2f}µ" if p_time else "       n/a"
         print(
-            f"transcript encode: floor (call + unpack) {floor_e * 1e9:,.0f} ns = "
-            f"{at / floor_e:.1f}x amazon_transcribe at best; encode() is "
-            f"{at / rows['eventstream.encode(transcript), C backend']:.1f}x"
+            f"{op + ' ' + name:<30} {times[0] * 1e6:9.2f}µ {times[1] * 1e6:9.2f}µ {shown}"
+            f"  {ratio}  {times[0] / times[1]:8.0%} of the floor"
         )
-    bu = rows["unique-headers: botocore (per msg)"]
-    floor_u = (
-        rows["unique-headers: the two C calls alone (per msg)"]
-        + rows["unique-headers: building the objects alone (per msg)"]
-    )
-    print(
-        f"unique-headers: floor (C calls + objects) {floor_u * 1e9:,.0f} ns = "
-        f"{bu / floor_u:.1f}x botocore at best; decode() is "
-        f"{bu / rows['unique-headers: eventstream.decode, C backend (per msg)']:.1f}x"
-    )
-    bb = rows["16 MiB: botocore"]
-    floor_b = (
-        rows["16 MiB: es_crc32 over the message"] + rows["16 MiB: the payload copy (bytes slice)"]
-    )
-    print(
-        f"16 MiB: floor (CRC + copy) {floor_b * 1e3:.2f} ms = {bb / floor_b:.1f}x botocore "
-        f"at best; "
-        f"decode() is {bb / rows['16 MiB: eventstream.decode, C backend']:.1f}x"
-    )
-    print(
-        f"stream: the one-call floor is {sb / floor_s:.1f}x botocore at best; "
-        f"the Decoder is {sb / ours_s:.1f}x"
-    )
 
 
 if __name__ == "__main__":

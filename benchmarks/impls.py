@@ -5,6 +5,19 @@ exactly the work being timed and returns its result, plus a function that
 maps that result to the normal form of :mod:`workloads` (outside the timed
 region).  Missing peers are reported with the reason, never raised.
 
+Every contender starts from the same user-level input:
+
+* encode: a dict of headers and a payload, the dict built afresh for every
+  message as a client does (ours: ``encode(Message(headers, payload))``;
+  amazon_transcribe: ``serialize(headers, payload)``).  The ``signed``
+  workload is two such encodes, the audio event and the frame around it.
+  ``encode-message`` (ours only) encodes a prebuilt ``Message``: a secondary
+  row for code that keeps its messages;
+* decode: the wire bytes; ``decode-keep`` keeps each result until the next
+  decode has returned (as a consumer does), ``decode-zerocopy[-keep]`` is
+  ``decode(data, copy=False)`` where this version of the package has it;
+* stream: a new incremental decoder fed the same chunks.
+
 Implementations (ids used in benchmark names and the comparison table):
 
 * ``python``, ``c`` -- this package's two backends, switched in-process with
@@ -22,6 +35,7 @@ Implementations (ids used in benchmark names and the comparison table):
 from __future__ import annotations
 
 import datetime
+import functools
 import importlib
 import io
 from typing import Any, Callable, Dict, List, Tuple
@@ -30,6 +44,12 @@ import workloads as W
 
 Run = Callable[[], Any]
 Normalize = Callable[[Any], List[W.Normal]]
+Items = Tuple[Tuple[str, Any], ...]  # a header dict's items; dict(items) is what is timed
+
+# Timed operations.  The decode variants differ only in how long the caller holds
+# each result, or in whether the payload is copied.
+DECODE_OPS = ("decode", "decode-keep", "decode-zerocopy", "decode-zerocopy-keep")
+OPS = (*DECODE_OPS, "encode", "encode-message", "stream")
 
 OURS = ("python", "c")
 PEERS = ("botocore", "amazon_transcribe", "smithy")
@@ -73,10 +93,31 @@ def _drive(coro: Any) -> Any:
     raise RuntimeError("coroutine waited on an event loop")
 
 
+def _dict_encoder(
+    w: Any,
+    items_of: Callable[[W.Single], Items],
+    single: Callable[[Items, bytes], Run],
+    signed: Callable[[Items, Items, bytes], Run],
+    one: Callable[[Items, bytes], bytes],
+) -> Run:
+    """The encode body for a workload, from per-implementation closures.
+
+    ``single(items, payload)`` and ``signed(outer, inner, payload)`` return the
+    zero-argument bodies (each builds its dicts inside); ``one`` encodes one
+    message of a many-message workload."""
+    if isinstance(w, W.Single):
+        inner = W.inner_of(w)
+        if inner is None:
+            return single(items_of(w), w.payload)
+        return signed(items_of(w), items_of(inner), inner.payload)
+    specs = [(items_of(s), s.payload) for s in w.messages]
+    return lambda: [one(items, payload) for items, payload in specs]
+
+
 class Impl:
     name = ""
     kind = "peer"
-    ops: Tuple[str, ...] = ("decode", "encode", "stream")
+    ops: Tuple[str, ...] = ("decode", "decode-keep", "encode", "stream")
 
     def __init__(self) -> None:
         self.reason: str | None = None
@@ -105,9 +146,25 @@ class Impl:
     def supports(self, op: str) -> bool:
         return op in self.ops
 
+    def body(self, op: str, name: str) -> Tuple[Run, Normalize | None]:
+        """The timed body of ``op`` on workload ``name``; ``normalize`` is None
+        for encoders (their result is compared with the canonical bytes)."""
+        if not self.supports(op):
+            raise Unavailable(f"{self.name} has no {op}")
+        if op in DECODE_OPS:
+            return self.decoder(name, keep=op.endswith("-keep"), copy="zerocopy" not in op)
+        if op == "encode":
+            return self.encoder(name), None
+        if op == "encode-message":
+            return self.message_encoder(name), None
+        return self.streamer(name)
+
     # Each returns (run, normalize); ``run`` is what gets timed.
-    def decoder(self, name: str) -> Tuple[Run, Normalize]:
+    def decoder(self, name: str, keep: bool = False, copy: bool = True) -> Tuple[Run, Normalize]:
         raise Unavailable(f"{self.name} cannot decode")
+
+    def message_encoder(self, name: str) -> Run:
+        raise Unavailable(f"{self.name} has no message object to prebuild")
 
     def encoder(self, name: str) -> Run:
         raise Unavailable(f"{self.name} cannot encode")
@@ -136,6 +193,17 @@ class Ours(Impl):
         self._active = _active
         self.module = _select.load(self.backend)  # ModuleNotFoundError when not built
 
+    def supports(self, op: str) -> bool:
+        if "zerocopy" in op:
+            return self.has_zero_copy()
+        return op in OPS
+
+    def has_zero_copy(self) -> bool:
+        """Whether ``decode`` takes ``copy=`` (the opt-in zero-copy payload of issue 10)."""
+        import inspect
+
+        return "copy" in inspect.signature(self.es.decode).parameters
+
     def activate(self) -> None:
         self._previous = self._active.use(self.backend)
 
@@ -151,11 +219,14 @@ class Ours(Impl):
         items = result if isinstance(result, list) else [result]
         return [tuple(int(h.type) for h in m.headers) for m in items]
 
-    def decoder(self, name: str) -> Tuple[Run, Normalize]:
+    def decoder(self, name: str, keep: bool = False, copy: bool = True) -> Tuple[Run, Normalize]:
         decode = self.es.decode
+        if not copy:
+            decode = functools.partial(decode, copy=False)
         w = W.workload(name)
         if isinstance(w, W.Single):
             data = w.wire
+            held: List[Any] = [None]
 
             def run() -> Any:
                 m = decode(data)
@@ -163,7 +234,14 @@ class Ours(Impl):
                 len(m.payload)
                 return m
 
-            return run, lambda m: [self._normal(m)]
+            def run_keep() -> Any:
+                m = decode(data)
+                len(m.headers)
+                len(m.payload)
+                held[0] = m  # the previous result lived until now
+                return m
+
+            return (run_keep if keep else run), lambda m: [self._normal(m)]
         wires = [s.wire for s in w.messages]
 
         def run_many() -> Any:
@@ -182,7 +260,36 @@ class Ours(Impl):
         headers = [es.Header(name, code, value) for name, code, value in spec.headers]
         return es.Message(headers, spec.payload)
 
+    def dict_items(self, spec: W.Single) -> Items:
+        """The headers as a client writes them in a dict: plain values where the
+        inferred wire type is the workload's, ``(HeaderType, value)`` elsewhere."""
+        HT = self.es.HeaderType
+        out = []
+        for name, code, value in spec.headers:
+            if code in (W.BYTE, W.INT16) or (code == W.INT64 and -(2**31) <= value < 2**31):
+                value = (HT(code), value)
+            else:
+                value = _peer_value(code, value, {})
+            out.append((name, value))
+        return tuple(out)
+
     def encoder(self, name: str) -> Run:
+        encode = self.es.encode
+        Message = self.es.Message
+
+        def single(items: Items, payload: bytes) -> Run:
+            return lambda: encode(Message(dict(items), payload))
+
+        def signed(outer: Items, inner: Items, payload: bytes) -> Run:
+            return lambda: encode(Message(dict(outer), encode(Message(dict(inner), payload))))
+
+        def one(items: Items, payload: bytes) -> bytes:
+            return encode(Message(dict(items), payload))
+
+        return _dict_encoder(W.workload(name), self.dict_items, single, signed, one)
+
+    def message_encoder(self, name: str) -> Run:
+        """Encode a prebuilt Message (its header block may be memoised)."""
         encode = self.es.encode
         w = W.workload(name)
         if isinstance(w, W.Single):
@@ -223,13 +330,16 @@ class BotocoreLike(Impl):
     def _normal(m: Any) -> W.Normal:
         return tuple((k, W.normal_value(v)) for k, v in m.headers.items()), m.payload
 
-    def decoder(self, name: str) -> Tuple[Run, Normalize]:
+    def decoder(self, name: str, keep: bool = False, copy: bool = True) -> Tuple[Run, Normalize]:
+        if not copy:
+            raise Unavailable(f"{self.name} has no zero-copy decode")
         buf = self.mod.EventStreamBuffer()  # long-lived: the peer's best case
         add_data = buf.add_data
         nxt = buf.next
         w = W.workload(name)
         if isinstance(w, W.Single):
             data = w.wire
+            held: List[Any] = [None]
 
             def run() -> Any:
                 add_data(data)
@@ -238,7 +348,15 @@ class BotocoreLike(Impl):
                 len(m.payload)
                 return m
 
-            return run, lambda m: [self._normal(m)]
+            def run_keep() -> Any:
+                add_data(data)
+                m = nxt()
+                len(m.headers)
+                len(m.payload)
+                held[0] = m
+                return m
+
+            return (run_keep if keep else run), lambda m: [self._normal(m)]
         wires = [s.wire for s in w.messages]
 
         def run_many() -> Any:
@@ -275,7 +393,7 @@ class BotocoreLike(Impl):
 class Botocore(BotocoreLike):
     name = "botocore"
     module_name = "botocore.eventstream"
-    ops = ("decode", "stream")
+    ops = ("decode", "decode-keep", "stream")
 
 
 class AmazonTranscribe(BotocoreLike):
@@ -294,16 +412,20 @@ class AmazonTranscribe(BotocoreLike):
 
     def encoder(self, name: str) -> Run:
         serialize = self.mod.EventStreamMessageSerializer().serialize
-        w = W.workload(name)
 
-        def args(spec: W.Single) -> Tuple[Dict[str, Any], bytes]:
-            return {n: self._value(c, v) for n, c, v in spec.headers}, spec.payload
+        def items_of(spec: W.Single) -> Items:
+            return tuple((n, self._value(c, v)) for n, c, v in spec.headers)
 
-        if isinstance(w, W.Single):
-            headers, payload = args(w)
-            return lambda: serialize(headers, payload)
-        items = [args(s) for s in w.messages]
-        return lambda: [serialize(h, p) for h, p in items]
+        def single(items: Items, payload: bytes) -> Run:
+            return lambda: serialize(dict(items), payload)
+
+        def signed(outer: Items, inner: Items, payload: bytes) -> Run:
+            return lambda: serialize(dict(outer), serialize(dict(inner), payload))
+
+        def one(items: Items, payload: bytes) -> bytes:
+            return serialize(dict(items), payload)  # type: ignore[no-any-return]
+
+        return _dict_encoder(W.workload(name), items_of, single, signed, one)
 
 
 # ---------------------------------------------------------------- smithy
@@ -311,6 +433,7 @@ class AmazonTranscribe(BotocoreLike):
 
 class Smithy(Impl):
     name = "smithy"
+    ops = ("decode", "encode", "stream")
 
     def load(self) -> None:
         self.events = importlib.import_module("smithy_aws_event_stream.events")
@@ -324,7 +447,9 @@ class Smithy(Impl):
             message.payload,
         )
 
-    def decoder(self, name: str) -> Tuple[Run, Normalize]:
+    def decoder(self, name: str, keep: bool = False, copy: bool = True) -> Tuple[Run, Normalize]:
+        if keep or not copy:
+            raise Unavailable("smithy is timed on the plain decode only")
         decode = self.events.Event.decode
         BytesIO = io.BytesIO
         w = W.workload(name)
@@ -360,16 +485,23 @@ class Smithy(Impl):
 
     def encoder(self, name: str) -> Run:
         EventMessage = self.events.EventMessage
-        w = W.workload(name)
 
-        def build(spec: W.Single) -> Any:
-            headers = {n: self._value(c, v) for n, c, v in spec.headers}
-            return EventMessage(headers=headers, payload=spec.payload)
+        def items_of(spec: W.Single) -> Items:
+            return tuple((n, self._value(c, v)) for n, c, v in spec.headers)
 
-        if isinstance(w, W.Single):
-            return build(w).encode
-        messages = [build(s) for s in w.messages]
-        return lambda: [m.encode() for m in messages]
+        def single(items: Items, payload: bytes) -> Run:
+            return lambda: EventMessage(headers=dict(items), payload=payload).encode()
+
+        def signed(outer: Items, inner: Items, payload: bytes) -> Run:
+            return lambda: EventMessage(
+                headers=dict(outer),
+                payload=EventMessage(headers=dict(inner), payload=payload).encode(),
+            ).encode()
+
+        def one(items: Items, payload: bytes) -> bytes:
+            return EventMessage(headers=dict(items), payload=payload).encode()  # type: ignore[no-any-return]
+
+        return _dict_encoder(W.workload(name), items_of, single, signed, one)
 
     def streamer(self, name: str) -> Tuple[Run, Normalize]:
         decode_async = self.events.Event.decode_async

@@ -17,9 +17,16 @@ Workload names (they are the benchmark ids; keep them stable):
                    int64 sequence header: no header block repeats, no cache helps
 ``1mib``           no headers, 1 MiB payload
 ``16mib``          no headers, 16 MiB payload (the largest that every peer accepts)
-``stream``         10,000 transcript messages in 4 KiB chunks (``stream-4k``) and
-                   100 in 7-byte chunks (``stream-7b``)
+``signed``         a SigV4-signed Transcribe frame: ``:date`` (timestamp) and
+                   ``:chunk-signature`` (32 bytes) around an encoded ``audio``
+                   message, as a streaming client sends each audio chunk
+``stream``         10,000 transcript messages in 4 KiB chunks (``stream-4k``),
+                   1,000 in 100-byte chunks (``stream-100b``) and 100 in
+                   7-byte chunks (``stream-7b``)
 =================  ==========================================================
+
+Counts are module constants, so ``instructions.py`` can scale the many-message
+workloads down before they are built (callgrind runs ~50x slower).
 """
 
 from __future__ import annotations
@@ -43,8 +50,15 @@ SEED = 20261124
 UNIQUE_COUNT = 10_000
 STREAM_COUNT = 10_000
 STREAM_CHUNK = 4096
+MEDIUM_STREAM_COUNT = 1_000
+MEDIUM_STREAM_CHUNK = 100
 SMALL_STREAM_COUNT = 100
 SMALL_STREAM_CHUNK = 7
+# The signed frame's values: a whole-second time (every peer's float conversion
+# of an aware datetime is exact for it) and a fixed 32-byte signature (the HMAC
+# a signer computes is the same work for every encoder, so it is left out).
+SIGNED_DATE_MS = 1_796_076_000_000
+SIGNED_SIGNATURE = bytes(range(0xA0, 0xC0))
 CRC_SIZES = {"64B": 64, "4KiB": 4096, "1MiB": 1 << 20, "16MiB": 16 << 20}
 
 
@@ -220,7 +234,18 @@ def single(name: str) -> Single:
         return Single(name, (), rng.randbytes(1 << 20))
     if name == "16mib":
         return Single(name, (), rng.randbytes(16 << 20))
+    if name == "signed":
+        headers = (
+            (":date", TIMESTAMP, SIGNED_DATE_MS),
+            (":chunk-signature", BYTES, SIGNED_SIGNATURE),
+        )
+        return Single(name, headers, single("audio").wire)
     raise KeyError(name)
+
+
+def inner_of(spec: Single) -> Single | None:
+    """The message a ``signed`` frame wraps (its payload), or None for the others."""
+    return single("audio") if spec.name == "signed" else None
 
 
 @functools.cache
@@ -242,6 +267,8 @@ def unique_headers() -> Many:
 def stream(name: str) -> Stream:
     if name == "stream-4k":
         return Stream(name, single("transcript"), STREAM_COUNT, STREAM_CHUNK)
+    if name == "stream-100b":
+        return Stream(name, single("transcript"), MEDIUM_STREAM_COUNT, MEDIUM_STREAM_CHUNK)
     if name == "stream-7b":
         return Stream(name, single("transcript"), SMALL_STREAM_COUNT, SMALL_STREAM_CHUNK)
     raise KeyError(name)
@@ -252,10 +279,10 @@ def crc_data(size_name: str) -> bytes:
     return random.Random(f"{SEED}-crc-{size_name}").randbytes(CRC_SIZES[size_name])
 
 
-SINGLE_WORKLOADS = ("transcript", "audio", "many-headers", "1mib", "16mib")
-DECODE_WORKLOADS = (*SINGLE_WORKLOADS[:3], "unique-headers", *SINGLE_WORKLOADS[3:])
+SINGLE_WORKLOADS = ("transcript", "audio", "many-headers", "signed", "1mib", "16mib")
+DECODE_WORKLOADS = (*SINGLE_WORKLOADS[:4], "unique-headers", *SINGLE_WORKLOADS[4:])
 ENCODE_WORKLOADS = DECODE_WORKLOADS
-STREAM_WORKLOADS = ("stream-4k", "stream-7b")
+STREAM_WORKLOADS = ("stream-4k", "stream-100b", "stream-7b")
 
 
 def workload(name: str) -> Any:

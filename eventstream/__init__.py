@@ -9,6 +9,7 @@ from __future__ import annotations
 from . import _active
 from ._codec import decode, encode
 from ._decoder import Decoder, aiter_messages, iter_messages
+from ._sniff import SniffResult, sniff
 from ._version import __version__
 from .errors import (
     ChecksumError,
@@ -17,20 +18,38 @@ from .errors import (
     EncodeError,
     EventStreamError,
     HeadersTooLargeError,
+    HeaderTypeMismatchError,
     InvalidHeaderError,
     InvalidLengthError,
+    InvalidPayloadError,
     LimitExceededError,
     MalformedHeaderError,
     MessageChecksumError,
     NameTooLongError,
+    NotAnEventStreamError,
     PayloadTooLargeError,
     PreludeChecksumError,
+    StreamInterruptedError,
     TrailingDataError,
     TruncatedStreamError,
     UnknownHeaderTypeError,
     ValueOutOfRangeError,
     ValueTooLongError,
 )
+from .events import (
+    Event,
+    EventPayloadError,
+    IncompleteStreamError,
+    ServiceError,
+    ServiceException,
+    ServiceFault,
+    UnknownMessageTypeError,
+    aiter_events,
+    interpret,
+    iter_events,
+    unwrap_bedrock_chunk,
+)
+from .exception_types import EXCEPTION_TYPES, ExceptionType, exception_type_info
 from .limits import DEFAULT_LIMITS, WIRE_LIMITS, Limits
 from .types import (
     Header,
@@ -90,4 +109,25 @@ __all__ = [
     "encode",
     "iter_messages",
     "timestamp_from_datetime",
+    "HeaderTypeMismatchError",
+    "InvalidPayloadError",
+    "StreamInterruptedError",
+    # The message layer (events.py, exception_types.py) and the sniffer (_sniff.py):
+    "EXCEPTION_TYPES",
+    "Event",
+    "EventPayloadError",
+    "ExceptionType",
+    "IncompleteStreamError",
+    "NotAnEventStreamError",
+    "ServiceError",
+    "ServiceException",
+    "ServiceFault",
+    "SniffResult",
+    "UnknownMessageTypeError",
+    "aiter_events",
+    "exception_type_info",
+    "interpret",
+    "iter_events",
+    "sniff",
+    "unwrap_bedrock_chunk",
 ]

@@ -7,6 +7,7 @@ from typing import Optional, Union
 from . import _active, errors
 from ._header_cache import decode_cache_for
 from ._header_codec import encode_block
+from ._sniff import upgrade_not_an_event_stream
 from .limits import (
     DEFAULT_LIMITS,
     MAX_WIRE_MESSAGE_LENGTH,
@@ -74,7 +75,7 @@ def decode(data: Buffer, *, limits: Optional[Limits] = None, copy: bool = True) 
     end = len(data)
     messages, pos, fault = _active.backend.decode_frames(data, 0, end, limits, cache, 1)
     if fault is not None:
-        raise errors.fault_error(fault)
+        raise upgrade_not_an_event_stream(errors.fault_error(fault), data)
     if not messages:
         raise errors.fault_error(truncated_fault(data, 0, end))
     if pos != end:

@@ -16,13 +16,14 @@ from typing import (
     Union,
 )
 
-from . import _active, errors
+from . import _active, _sources, errors
 from ._codec import Buffer, truncated_fault
 from ._header_cache import decode_cache_for
+from ._sniff import upgrade_not_an_event_stream
 from .limits import DEFAULT_LIMITS, PRELUDE_LENGTH, Limits
 from .types import Message
 
-DEFAULT_CHUNK_SIZE = 64 * 1024
+DEFAULT_CHUNK_SIZE = _sources.DEFAULT_CHUNK_SIZE
 
 # Held bytes and a chunk that completes their message are joined into one bytes
 # object up to this size (one backend call, and bytes slice faster than a
@@ -36,7 +37,9 @@ class Decoder:
 
     ``feed(chunk)`` returns the messages the chunk completed.  The cost is
     linear in the bytes fed: a partial message is kept in one buffer and
-    only it is ever moved.
+    only it is ever moved.  A chunk is anything bytes-like (``bytes``,
+    ``bytearray``, any ``memoryview``, ``array.array``, ``mmap``); anything
+    else raises ``TypeError``.
 
     After an error
         ``feed`` raises a :class:`~eventstream.errors.DecodeError` whose
@@ -46,17 +49,29 @@ class Decoder:
         ``close`` raises :class:`~eventstream.errors.DecoderStateError` until
         ``reset()``, which hands those bytes back.  No byte is skipped.
 
+    Iterating a source
+        ``iter_file``, ``iter_chunks`` and ``aiter`` drive this decoder over a
+        source; creating the decoder yourself (``d = Decoder(); async for m in
+        d.aiter(source)``) keeps its state (``pending``, ``position``,
+        ``error``) reachable after the loop ends or fails.
+
     Threads
-        One decoder may not be used from two threads at once; doing so raises
-        ``RuntimeError``.  Separate decoders are independent.
+        Two threads may not use one decoder at once: ``feed``, ``close`` or
+        ``reset`` while another of them runs raises ``RuntimeError`` and
+        changes nothing; ``pending``, ``position`` and ``error`` wait for the
+        running call.  Separate decoders are independent.
     """
 
     def __init__(self, limits: Optional[Limits] = None, *, copy: bool = True) -> None:
+        if limits is not None and not isinstance(limits, Limits):
+            raise TypeError(
+                f"Decoder(limits=...) takes an eventstream.Limits, got {type(limits).__name__}"
+            )
         # copy=False: a message that lies whole in one chunk gets a read-only
         # memoryview of the chunk (bytes) or of a private copy as its payload.
         self._copy = copy
-        self.limits = limits or DEFAULT_LIMITS
-        self._cache = decode_cache_for(self.limits)
+        self._limits = limits or DEFAULT_LIMITS
+        self._cache = decode_cache_for(self._limits)
         self._buffer = bytearray()
         self._offset = 0  # stream offset of self._buffer[0]
         self._error: Optional[errors.EventStreamError] = None
@@ -67,29 +82,41 @@ class Decoder:
         self._need_limits: Optional[Limits] = None
 
     @property
+    def limits(self) -> Limits:
+        """The limits this decoder enforces (read-only: its caches depend on them)."""
+        return self._limits
+
+    @property
     def position(self) -> int:
         """Stream offset of the next byte to be fed (bytes fed so far)."""
-        return self._offset + len(self._buffer)
+        with self._lock:
+            return self._offset + len(self._buffer)
 
     @property
     def pending(self) -> bytes:
         """The bytes held for an incomplete (or, after an error, faulty) message."""
-        return bytes(self._buffer)
+        with self._lock:
+            return bytes(self._buffer)
 
     @property
     def error(self) -> Optional[errors.EventStreamError]:
         """The error that stopped this decoder, or ``None``."""
         return self._error
 
-    def feed(self, chunk: Buffer) -> List[Message]:
-        """Add bytes; return the messages they complete, in stream order."""
-        if self._error is not None:
-            raise errors.DecoderStateError(
-                f"the decoder stopped at an error ({self._error}); call reset() to go on"
-            )
+    def _acquire(self) -> None:
         if not self._lock.acquire(blocking=False):
             raise RuntimeError("a Decoder was used from two threads at once")
+
+    def feed(self, chunk: Buffer) -> List[Message]:
+        """Add bytes; return the messages they complete, in stream order."""
+        if type(chunk) is not bytes:
+            chunk = _sources.as_chunk(chunk, "Decoder.feed()")
+        self._acquire()
         try:
+            if self._error is not None:
+                raise errors.DecoderStateError(
+                    f"the decoder stopped at an error ({self._error}); call reset() to go on"
+                )
             return self._feed(chunk)
         finally:
             self._lock.release()
@@ -101,7 +128,7 @@ class Decoder:
             if (
                 type(chunk) is not bytes
                 or held < PRELUDE_LENGTH
-                or self._need_limits is not self.limits
+                or self._need_limits is not self._limits
             ):
                 messages, pos, fault, base = self._feed_buffered(buffer, chunk)
                 if fault is not None:
@@ -126,7 +153,7 @@ class Decoder:
         data = chunk if type(chunk) is bytes else bytes(chunk)
         end = len(data)
         messages, pos, fault = _active.backend.decode_frames(
-            data, 0, end, self.limits, self._cache, -1, self._copy
+            data, 0, end, self._limits, self._cache, -1, self._copy
         )
         base = self._offset
         self._offset = base + pos
@@ -142,13 +169,13 @@ class Decoder:
         """Record how many bytes the held (incomplete, fault-free) message needs."""
         # The decoder checked the prelude of the held bytes if all 12 are there.
         self._need = int.from_bytes(buffer[:4], "big") if len(buffer) >= PRELUDE_LENGTH else 0
-        self._need_limits = self.limits
+        self._need_limits = self._limits
 
     def _feed_buffered(self, buffer: bytearray, chunk: Buffer) -> Tuple[Any, int, Any, int]:
         """Append the chunk to the held bytes and decode them all."""
         buffer += chunk
         messages, pos, fault = _active.backend.decode_frames(
-            buffer, 0, len(buffer), self.limits, self._cache
+            buffer, 0, len(buffer), self._limits, self._cache
         )
         if pos:
             del buffer[:pos]
@@ -168,7 +195,7 @@ class Decoder:
         """
         split = need - held
         decode_frames = _active.backend.decode_frames
-        limits = self.limits
+        limits = self._limits
         cache = self._cache
         base = self._offset
         if need <= _JOIN_AS_BYTES:
@@ -199,6 +226,7 @@ class Decoder:
         return messages, pos, fault, base
 
     def _fail(self, error: errors.DecodeError, messages: List[Message]) -> None:
+        error = upgrade_not_an_event_stream(error, self._buffer)  # JSON, HTML... at offset 0
         error.messages = messages
         self._error = error
         try:
@@ -214,39 +242,97 @@ class Decoder:
         Raises :class:`~eventstream.errors.TruncatedStreamError` if bytes of
         an incomplete message are left (they stay in ``pending``).
         """
-        if self._error is not None:
-            raise errors.DecoderStateError(
-                f"the decoder stopped at an error ({self._error}); call reset() to go on"
-            )
-        if self._buffer:
-            fault = truncated_fault(self._buffer, 0, len(self._buffer))
-            self._fail(errors.fault_error(fault, self._offset), [])
+        self._acquire()
+        try:
+            if self._error is not None:
+                raise errors.DecoderStateError(
+                    f"the decoder stopped at an error ({self._error}); call reset() to go on"
+                )
+            if self._buffer:
+                fault = truncated_fault(self._buffer, 0, len(self._buffer))
+                self._fail(errors.fault_error(fault, self._offset), [])
+        finally:
+            self._lock.release()
 
     def reset(self) -> bytes:
         """Clear the error and return the held bytes; offsets keep counting."""
-        held = bytes(self._buffer)
-        self._offset += len(self._buffer)
-        self._buffer = bytearray()
-        self._error = None
-        return held
+        self._acquire()
+        try:
+            held = bytes(self._buffer)
+            self._offset += len(self._buffer)
+            self._buffer = bytearray()
+            self._error = None
+            return held
+        finally:
+            self._lock.release()
+
+    def _feed_through(self, chunk: Buffer) -> Tuple[List[Message], Optional[errors.DecodeError]]:
+        """``feed`` for the iterators: the messages before a fault, and the fault.
+
+        The iterators yield those messages before raising, so the raised
+        error's ``messages`` is emptied: nothing is handed over twice.
+        """
+        try:
+            return self.feed(chunk), None
+        except errors.DecodeError as exc:
+            messages, exc.messages = exc.messages, []
+            return messages, exc
+
+    def _interrupted(self, exc: Exception) -> Optional[errors.StreamInterruptedError]:
+        """The error for a source that raised while a message was incomplete."""
+        with self._lock:
+            held = len(self._buffer)
+            if not held or self._error is not None:
+                return None
+            frame_offset = self._offset
+            needed = self._need if held >= PRELUDE_LENGTH else 0
+        of = f" of {needed}" if needed else ""
+        return errors.StreamInterruptedError(
+            f"the source raised {type(exc).__name__} ({exc}) inside the message starting at "
+            f"byte {frame_offset}: {held}{of} bytes of it had arrived "
+            f"(at byte {frame_offset + held})",
+            offset=frame_offset + held,
+            frame_offset=frame_offset,
+            held=held,
+            needed=needed,
+        )
+
+    def _drive(self, chunks: Iterator[Buffer]) -> Iterator[Message]:
+        while True:
+            try:
+                chunk = next(chunks)
+            except StopIteration:
+                break
+            except Exception as exc:
+                cut = self._interrupted(exc)
+                if cut is None:
+                    raise
+                raise cut from exc
+            messages, fault = self._feed_through(chunk)
+            yield from messages
+            if fault is not None:
+                raise fault
+        self.close()
 
     def iter_file(
         self, source: BinaryIO, chunk_size: int = DEFAULT_CHUNK_SIZE
     ) -> Iterator[Message]:
-        """Decode a binary file-like object to its end, then ``close()``."""
-        read = source.read
-        while True:
-            chunk = read(chunk_size)
-            if not chunk:
-                break
-            yield from self.feed(chunk)
-        self.close()
+        """Decode a binary file-like object to its end, then ``close()``.
+
+        Reads with ``read1(chunk_size)`` where the object has it (buffered
+        files, sockets' ``makefile("rb")``, pipes, ``sys.stdin.buffer``), else
+        ``read(chunk_size)``, so each message is yielded as soon as its last
+        byte has arrived.  A read that returns ``None`` (a non-blocking file
+        with no data yet) waits for data.  Messages completed before a fault
+        are yielded, then the fault is raised.
+        """
+        _sources.check_sync_file(source, "Decoder.iter_file()")
+        return self._drive(_sources.file_chunks(source, chunk_size))
 
     def iter_chunks(self, chunks: Iterable[Buffer]) -> Iterator[Message]:
         """Decode an iterable of byte chunks to its end, then ``close()``."""
-        for chunk in chunks:
-            yield from self.feed(chunk)
-        self.close()
+        _sources.check_sync_iterable(chunks, "Decoder.iter_chunks()")
+        return self._drive(iter(chunks))
 
     async def aiter(
         self, source: Union[AsyncIterable[Buffer], Any], chunk_size: int = DEFAULT_CHUNK_SIZE
@@ -254,21 +340,27 @@ class Decoder:
         """Decode an async source to its end, then ``close()``.
 
         ``source`` is an object with an awaitable ``read(n)`` (such as
-        ``asyncio.StreamReader``; its own async iteration splits on newlines,
-        so it is read with ``read``) or an async iterable of byte chunks.
+        ``asyncio.StreamReader`` or aiohttp's ``resp.content``; their own async
+        iteration splits on newlines, so they are read with ``read``), an async
+        iterable of byte chunks (``httpx``'s ``resp.aiter_bytes()``, a
+        ``websockets`` connection) or a plain iterable of chunks.
         """
-        read = getattr(source, "read", None)
-        if read is not None:
-            while True:
-                chunk = await read(chunk_size)
-                if not chunk:
-                    break
-                for message in self.feed(chunk):
-                    yield message
-        else:
-            async for chunk in source:
-                for message in self.feed(chunk):
-                    yield message
+        chunks = _sources.async_chunks(source, chunk_size, "Decoder.aiter()")
+        while True:
+            try:
+                chunk = await chunks.__anext__()
+            except StopAsyncIteration:
+                break
+            except Exception as exc:
+                cut = self._interrupted(exc)
+                if cut is None:
+                    raise
+                raise cut from exc
+            messages, fault = self._feed_through(chunk)
+            for message in messages:
+                yield message
+            if fault is not None:
+                raise fault
         self.close()
 
 
@@ -280,13 +372,25 @@ def iter_messages(
 ) -> Iterator[Message]:
     """Messages from a binary file-like object or an iterable of byte chunks.
 
-    Raises :class:`~eventstream.errors.TruncatedStreamError` at the end if
-    the input stops inside a message.
+    ``source`` is a binary file-like object (``open(path, "rb")``, a socket's
+    ``makefile("rb")``, ``proc.stdout``, ``sys.stdin.buffer``, botocore's
+    ``StreamingBody``), read with partial reads (see
+    :meth:`Decoder.iter_file`), or an iterable of bytes-like chunks
+    (``httpx``'s ``resp.iter_bytes()``, ``requests``'
+    ``resp.iter_content(chunk_size=None)``).  Messages completed before a
+    fault are yielded, then the fault is raised;
+    :class:`~eventstream.errors.TruncatedStreamError` at the end if the
+    input stops inside a message, and
+    :class:`~eventstream.errors.StreamInterruptedError` if the source raises
+    inside one (its exception is the ``__cause__``).  Anything else raises
+    ``TypeError`` naming the call to use.  Use ``Decoder().iter_file(...)``
+    to keep the decoder's state reachable.
     """
+    kind = _sources.classify_sync(source)
     decoder = Decoder(limits)
-    if hasattr(source, "read"):
-        return decoder.iter_file(source, chunk_size)  # type: ignore[arg-type]
-    return decoder.iter_chunks(source)
+    if kind == "file":
+        return decoder._drive(_sources.file_chunks(source, chunk_size))
+    return decoder._drive(iter(source))
 
 
 def aiter_messages(
@@ -295,5 +399,13 @@ def aiter_messages(
     limits: Optional[Limits] = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
 ) -> AsyncIterator[Message]:
-    """Messages from an ``asyncio.StreamReader``-like object or an async iterable of chunks."""
+    """Messages from an async source: see :meth:`Decoder.aiter`.
+
+    Accepts ``asyncio.StreamReader``, aiohttp's ``resp.content``, an async
+    iterable of bytes-like chunks (``httpx``'s ``resp.aiter_bytes()``, a
+    ``websockets`` connection) or a plain iterable of chunks; a blocking file,
+    a response object or ``bytes`` raise ``TypeError`` naming the right call.
+    Errors as for :func:`iter_messages`.
+    """
+    _sources.classify_async(source)
     return Decoder(limits).aiter(source, chunk_size)

@@ -34,6 +34,10 @@ __all__ = [
     "ValueTooLongError",
     "PayloadTooLargeError",
     "HeadersTooLargeError",
+    "InvalidPayloadError",
+    "HeaderTypeMismatchError",
+    "StreamInterruptedError",
+    "NotAnEventStreamError",
 ]
 
 
@@ -70,7 +74,13 @@ class DecodeError(EventStreamError):
 
 
 class ChecksumError(DecodeError):
-    """A CRC32 field does not match the bytes it covers."""
+    """A CRC32 field does not match the bytes it covers.
+
+    One meaning throughout the package (as in botocore's ``ChecksumMismatch``):
+    ``expected`` is the CRC the sender declared, i.e. the value the CRC field
+    holds on the wire; ``actual`` is the CRC computed from the bytes received.
+    ``stored`` and ``computed`` name the same two values unambiguously.
+    """
 
     def __init__(
         self, message: str, *, offset: int, frame_offset: int, code: str, expected: int, actual: int
@@ -78,6 +88,16 @@ class ChecksumError(DecodeError):
         super().__init__(message, offset=offset, frame_offset=frame_offset, code=code)
         self.expected = expected
         self.actual = actual
+
+    @property
+    def stored(self) -> int:
+        """The value the CRC field holds (same as ``expected``)."""
+        return self.expected
+
+    @property
+    def computed(self) -> int:
+        """The CRC of the bytes received (same as ``actual``)."""
+        return self.actual
 
 
 class PreludeChecksumError(ChecksumError):
@@ -106,6 +126,23 @@ class MalformedHeaderError(DecodeError):
 
 class TruncatedStreamError(DecodeError):
     """The input ended inside a message."""
+
+
+class StreamInterruptedError(TruncatedStreamError):
+    """The source (socket, HTTP body, file) raised while a message was incomplete.
+
+    ``held`` is the number of bytes of the cut message the decoder holds,
+    ``needed`` its total length (0 if its prelude had not arrived),
+    ``frame_offset`` the stream offset of its first byte and ``offset`` the
+    offset where input stopped.  The source's exception is ``__cause__``.
+    """
+
+    def __init__(
+        self, message: str, *, offset: int, frame_offset: int, held: int, needed: int
+    ) -> None:
+        super().__init__(message, offset=offset, frame_offset=frame_offset, code="interrupted")
+        self.held = held
+        self.needed = needed
 
 
 class TrailingDataError(DecodeError):
@@ -137,6 +174,14 @@ class NameTooLongError(EncodeError):
 
 class ValueTooLongError(EncodeError):
     """A string or bytes header value is longer than the limit (32,767 bytes)."""
+
+
+class InvalidPayloadError(EncodeError, TypeError):
+    """A message payload that is not bytes-like (``bytes``, ``bytearray``, ``memoryview``)."""
+
+
+class HeaderTypeMismatchError(EventStreamError, TypeError):
+    """A typed getter (``Headers.get_str`` ...) found a header of another wire type."""
 
 
 class PayloadTooLargeError(EncodeError):
@@ -275,3 +320,44 @@ def fault_error(fault: Fault, base_offset: int = 0) -> DecodeError:
 
 
 FAULT_CODES = tuple(sorted(_FAULTS))
+
+
+class NotAnEventStreamError(PreludeChecksumError):
+    """The input is recognisably something else (a JSON error body, SSE, HTML, gzip...).
+
+    Raised instead of a bare :class:`PreludeChecksumError` when the first
+    message of a stream fails its prelude checksum and the bytes are plainly
+    another format.  ``kind`` names it (as :func:`eventstream.sniff` does:
+    ``json``, ``sse``, ``html``, ``xml``, ``http``, ``gzip``, ``zstd``,
+    ``base64``, ``hex``, ``text``), ``preview`` holds the first bytes and
+    ``detail`` a short description (for JSON, the error text the body
+    carries, which the message repeats).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        offset: int,
+        frame_offset: int,
+        code: str,
+        expected: int,
+        actual: int,
+        kind: str,
+        preview: bytes,
+        detail: str,
+    ) -> None:
+        super().__init__(
+            message,
+            offset=offset,
+            frame_offset=frame_offset,
+            code=code,
+            expected=expected,
+            actual=actual,
+        )
+        self.kind = kind
+        self.preview = preview
+        self.detail = detail
+        # Set by eventstream._sniff, which can complete a JSON body's detail later.
+        self._codec_text = ""
+        self._seen = b""

@@ -12,26 +12,30 @@ from enum import IntEnum
 from typing import (
     TYPE_CHECKING,
     Any,
+    Dict,
     Iterable,
     List,
     Mapping,
     NamedTuple,
     Tuple,
+    TypeVar,
     Union,
     overload,
 )
 
 from .errors import (
+    HeaderTypeMismatchError,
     InvalidHeaderError,
+    InvalidPayloadError,
     NameTooLongError,
     PayloadTooLargeError,
     ValueOutOfRangeError,
     ValueTooLongError,
 )
 from .limits import (
-    DEFAULT_MAX_HEADER_VALUE,
     MAX_HEADER_NAME_LENGTH,
     MAX_WIRE_MESSAGE_LENGTH,
+    MAX_WIRE_VALUE_LENGTH,
     MIN_MESSAGE_LENGTH,
 )
 
@@ -53,11 +57,16 @@ HeaderValue = Union[bool, int, bytes, str, "_uuid.UUID"]
 
 
 class HeaderType(IntEnum):
-    """The ten wire codes of a header value."""
+    """The ten wire codes of a header value.
+
+    ``INT8`` is another name for ``BYTE`` (wire code 2, a signed 8-bit
+    integer); members keep the name ``BYTE`` in their repr.
+    """
 
     BOOL_TRUE = 0
     BOOL_FALSE = 1
     BYTE = 2
+    INT8 = 2
     INT16 = 3
     INT32 = 4
     INT64 = 5
@@ -121,10 +130,17 @@ def datetime_from_timestamp(milliseconds: int) -> _datetime.datetime:
     """The UTC ``datetime`` for a TIMESTAMP value, exact to the millisecond.
 
     Raises :class:`ValueOutOfRangeError` outside years 1-9999, which
-    ``datetime`` cannot represent (the wire allows any int64).
+    ``datetime`` cannot represent (the wire allows any int64), and
+    ``TypeError`` for anything but an ``int`` (a float, NaN, a bool).
     """
     import datetime
 
+    if isinstance(milliseconds, bool) or not isinstance(milliseconds, int):
+        raise TypeError(
+            "datetime_from_timestamp() takes an int of milliseconds since the epoch, "
+            f"got {type(milliseconds).__name__}"
+        )
+    milliseconds = int.__add__(milliseconds, 0)  # an exact int, whatever a subclass overrides
     epoch = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
     try:
         return epoch + datetime.timedelta(milliseconds=milliseconds)
@@ -144,11 +160,17 @@ def _utf8_length(text: str, what: str) -> int:
         raise InvalidHeaderError(f"{what} is not encodable as UTF-8: {exc.reason}") from None
 
 
+# Values are normalised to the exact built-in type (a subclass's own __str__,
+# __len__, __eq__ or __hash__ never runs) before they are measured, and the
+# measured object is the one stored: what was checked is what gets encoded,
+# and only exact built-in values ever reach the encode caches.
+
+
 def _check_name(name: object) -> str:
     if type(name) is not str:
         if not isinstance(name, str):
             raise InvalidHeaderError(f"header name must be str, got {type(name).__name__}")
-        name = str(name)
+        name = str.__str__(name)
     size = _utf8_length(name, "header name")
     if not 1 <= size <= MAX_HEADER_NAME_LENGTH:
         raise NameTooLongError(
@@ -163,12 +185,15 @@ def _check_int(name: str, htype: HeaderType, value: object) -> int:
         raise InvalidHeaderError(
             f"header {name!r}: {htype.name} needs an int, got {type(value).__name__}"
         )
+    if type(value) is not int:
+        # int's own addition gives an exact int (PyPy's int.__int__ calls an override).
+        value = int.__add__(value, 0)
     low, high = INT_RANGES[htype]
     if not low <= value <= high:
         raise ValueOutOfRangeError(
             f"header {name!r}: {value} is outside the {htype.name} range {low}..{high}"
         )
-    return int(value)
+    return value
 
 
 def _check_value(name: str, htype: HeaderType, value: object) -> HeaderValue:
@@ -187,11 +212,11 @@ def _check_value(name: str, htype: HeaderType, value: object) -> HeaderValue:
             raise InvalidHeaderError(
                 f"header {name!r}: BYTES needs bytes, got {type(value).__name__}"
             )
-        data = bytes(value)
-        if len(data) > DEFAULT_MAX_HEADER_VALUE:
+        data = value if type(value) is bytes else bytes(memoryview(value))
+        if len(data) > MAX_WIRE_VALUE_LENGTH:
             raise ValueTooLongError(
                 f"header {name!r}: bytes value of {len(data)} bytes exceeds "
-                f"{DEFAULT_MAX_HEADER_VALUE}"
+                f"the format's {MAX_WIRE_VALUE_LENGTH}"
             )
         return data
     if htype is HeaderType.STRING:
@@ -199,21 +224,31 @@ def _check_value(name: str, htype: HeaderType, value: object) -> HeaderValue:
             raise InvalidHeaderError(
                 f"header {name!r}: STRING needs str, got {type(value).__name__}"
             )
-        size = _utf8_length(value, f"header {name!r} value")
-        if size > DEFAULT_MAX_HEADER_VALUE:
+        text = value if type(value) is str else str.__str__(value)
+        size = _utf8_length(text, f"header {name!r} value")
+        if size > MAX_WIRE_VALUE_LENGTH:
             raise ValueTooLongError(
                 f"header {name!r}: string value of {size} UTF-8 bytes exceeds "
-                f"{DEFAULT_MAX_HEADER_VALUE}"
+                f"the format's {MAX_WIRE_VALUE_LENGTH}"
             )
-        return str(value)
+        return text
     # UUID: a uuid.UUID, or its 16 raw bytes.
-    if isinstance(value, (bytes, bytearray)) and len(value) == 16:
-        return _uuid_class()(bytes=bytes(value))  # type: ignore[no-any-return]
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        raw = bytes(memoryview(value))
+        if len(raw) == 16:
+            return uuid_from_bytes(raw)  # type: ignore[no-any-return]
+        raise InvalidHeaderError(
+            f"header {name!r}: UUID needs uuid.UUID or 16 bytes, got {len(raw)} bytes"
+        )
     if not _is_instance_of_loaded(value, "uuid", "UUID"):
         raise InvalidHeaderError(
             f"header {name!r}: UUID needs uuid.UUID, got {type(value).__name__}"
         )
-    return value  # type: ignore[return-value]
+    cls = _uuid_class()
+    if type(value) is cls:
+        return value  # type: ignore[return-value]
+    # A subclass: rebuild a plain UUID from the slot itself (not a property it may override).
+    return cls(int=cls.__dict__["int"].__get__(value, cls))  # type: ignore[no-any-return]
 
 
 class _HeaderFields(NamedTuple):
@@ -227,20 +262,34 @@ class Header(_HeaderFields):
 
     ``Header(name, type, value)`` validates and normalises: TIMESTAMP accepts
     an aware ``datetime`` and stores milliseconds, BYTES stores ``bytes``, UUID
-    accepts 16 raw bytes and stores ``uuid.UUID``.  The class methods build
-    each type by name, e.g. ``Header.int16("retries", 3)``.
+    accepts 16 raw bytes and stores ``uuid.UUID``; subclasses of ``str``,
+    ``int``, ``bytes`` and ``uuid.UUID`` are stored as the exact built-in type.
+    The class methods build each type by name, e.g. ``Header.int16("retries", 3)``.
+
+    Values may be up to the format's 65,535 bytes; whether a peer accepts a
+    value above 32,767 is the business of the :class:`~eventstream.Limits`
+    used to encode or decode it.  Errors are :class:`InvalidHeaderError` (a
+    ``TypeError``) for a wrong Python type and other :class:`EncodeError`
+    subclasses for sizes and ranges.  ``_replace`` and ``_make`` validate too.
     """
 
     __slots__ = ()
 
     def __new__(cls, name: str, type: int, value: Any = None) -> Header:
         name = _check_name(name)
-        if type not in _TYPE_CODES:
-            raise InvalidHeaderError(f"header {name!r}: unknown header type {type!r}")
-        htype = HEADER_TYPES[type]
+        htype = _header_type(name, type)
         if value is None and htype in _BOOL_VALUES:
             value = _BOOL_VALUES[htype]
         return tuple.__new__(cls, (name, htype, _check_value(name, htype, value)))
+
+    @classmethod
+    def _make(cls, iterable: Iterable[Any]) -> Header:  # type: ignore[override]
+        """``Header(*iterable)``, validated like every other way to build one."""
+        return cls(*iterable)
+
+    def _replace(self, **changes: Any) -> Header:
+        """A copy with some fields changed, validated like ``Header(...)``."""
+        return _replace_fields(self, changes)
 
     @classmethod
     def infer(cls, name: str, value: Any) -> Header:
@@ -318,15 +367,57 @@ _TYPE_CODES = frozenset(range(len(HEADER_TYPES)))
 _BOOL_VALUES = {HeaderType.BOOL_TRUE: True, HeaderType.BOOL_FALSE: False}
 
 
+def _header_type(name: str, code: object) -> HeaderType:
+    if type(code) is HeaderType:
+        return code
+    if isinstance(code, bool) or not isinstance(code, int):
+        raise InvalidHeaderError(
+            f"header {name!r}: the type must be a HeaderType (or its int code 0-9), "
+            f"got {type(code).__name__}"
+        )
+    if code not in _TYPE_CODES:
+        raise InvalidHeaderError(f"header {name!r}: unknown header type {code!r}")
+    return HEADER_TYPES[code]
+
+
+_NT = TypeVar("_NT", bound=Tuple[Any, ...])
+
+
+def _replace_fields(record: _NT, changes: Dict[str, Any]) -> _NT:
+    """NamedTuple._replace that goes through the class's validating ``__new__``."""
+    fields = dict(zip(record._fields, record))  # type: ignore[attr-defined]
+    unknown = set(changes) - set(fields)
+    if unknown:
+        raise TypeError(f"{type(record).__name__} has no field {sorted(unknown)[0]!r}")
+    fields.update(changes)
+    return type(record)(**fields)
+
+
+_T = TypeVar("_T")
+_MISSING: Any = object()
+_INT_TYPES = frozenset((HeaderType.BYTE, HeaderType.INT16, HeaderType.INT32, HeaderType.INT64))
+
+
 class Headers(Tuple[Header, ...]):
     """The headers of a message: a tuple of :class:`Header` in wire order.
 
     Duplicates are kept, so re-encoding reproduces the bytes.  Looking a name
     up (``headers[":event-type"]``, ``get``, ``in``) finds the first header
     with that name and gives its value; integers and slices index the tuple.
+    ``Headers(iterable)`` validates like :class:`Message` does.
+
+    For typed code, the getters ``get_str``, ``get_bytes``, ``get_int``,
+    ``get_bool``, ``get_uuid``, ``get_timestamp`` and ``get_datetime`` return
+    one Python type and raise :class:`~eventstream.errors.HeaderTypeMismatchError`
+    (a ``TypeError``) when the header has another wire type, ``KeyError`` when
+    there is no such header and no default was given.  ``dict(headers)`` and
+    :meth:`to_dict` give ``{name: value}`` (first of each name).
     """
 
     __slots__ = ()
+
+    def __new__(cls, headers: HeadersInput = ()) -> Headers:
+        return make_headers(headers)
 
     @overload  # type: ignore[override]
     def __getitem__(self, key: str) -> HeaderValue: ...
@@ -362,18 +453,149 @@ class Headers(Tuple[Header, ...]):
     def names(self) -> List[str]:
         return [header[0] for header in self]
 
-    def to_dict(self) -> dict:  # type: ignore[type-arg]
-        """``{name: value}``; for duplicate names the first one wins."""
-        result: dict = {}  # type: ignore[type-arg]
+    def keys(self) -> List[str]:
+        """The distinct names in wire order (so ``dict(headers)`` works, like ``to_dict``)."""
+        return list(dict.fromkeys(header[0] for header in self))
+
+    def to_dict(self) -> Dict[str, HeaderValue]:
+        """``{name: value}``; for duplicate names the first one wins.
+
+        Lossy: later duplicates are dropped, and the wire type is not kept,
+        so INT8/INT16/INT64/TIMESTAMP values become plain ints that
+        ``Message(headers.to_dict())`` re-infers as INT32 (or INT64), which
+        changes the bytes.  Re-encode ``message.headers`` itself to keep them.
+        """
+        result: Dict[str, HeaderValue] = {}
         for name, _, value in self:
             result.setdefault(name, value)
         return result
+
+    def _typed(self, name: str, types: Any, what: str, default: Any) -> Any:
+        for header in self:
+            if header[0] == name:
+                if header[1] in types:
+                    return header[2]
+                raise HeaderTypeMismatchError(
+                    f"header {name!r} is {header[1].name}, not {what} (its value is {header[2]!r})"
+                )
+        if default is _MISSING:
+            raise KeyError(name)
+        return default
+
+    @overload
+    def get_str(self, name: str) -> str: ...
+    @overload
+    def get_str(self, name: str, default: _T) -> Union[str, _T]: ...
+    def get_str(self, name: str, default: Any = _MISSING) -> Any:
+        """The value of the first ``name`` header, which must be a STRING."""
+        return self._typed(name, _STRING_TYPES, "STRING", default)
+
+    @overload
+    def get_bytes(self, name: str) -> bytes: ...
+    @overload
+    def get_bytes(self, name: str, default: _T) -> Union[bytes, _T]: ...
+    def get_bytes(self, name: str, default: Any = _MISSING) -> Any:
+        """The value of the first ``name`` header, which must be BYTES."""
+        return self._typed(name, _BYTES_TYPES, "BYTES", default)
+
+    @overload
+    def get_int(self, name: str) -> int: ...
+    @overload
+    def get_int(self, name: str, default: _T) -> Union[int, _T]: ...
+    def get_int(self, name: str, default: Any = _MISSING) -> Any:
+        """The value of the first ``name`` header, an INT8/INT16/INT32/INT64."""
+        return self._typed(name, _INT_TYPES, "an integer type", default)
+
+    @overload
+    def get_bool(self, name: str) -> bool: ...
+    @overload
+    def get_bool(self, name: str, default: _T) -> Union[bool, _T]: ...
+    def get_bool(self, name: str, default: Any = _MISSING) -> Any:
+        """The value of the first ``name`` header, a BOOL_TRUE or BOOL_FALSE."""
+        return self._typed(name, _BOOL_VALUES, "a boolean type", default)
+
+    @overload
+    def get_uuid(self, name: str) -> _uuid.UUID: ...
+    @overload
+    def get_uuid(self, name: str, default: _T) -> Union[_uuid.UUID, _T]: ...
+    def get_uuid(self, name: str, default: Any = _MISSING) -> Any:
+        """The value of the first ``name`` header, which must be a UUID."""
+        return self._typed(name, _UUID_TYPES, "UUID", default)
+
+    @overload
+    def get_timestamp(self, name: str) -> int: ...
+    @overload
+    def get_timestamp(self, name: str, default: _T) -> Union[int, _T]: ...
+    def get_timestamp(self, name: str, default: Any = _MISSING) -> Any:
+        """Milliseconds since the epoch of the first ``name`` header, a TIMESTAMP."""
+        return self._typed(name, _TIMESTAMP_TYPES, "TIMESTAMP", default)
+
+    @overload
+    def get_datetime(self, name: str) -> _datetime.datetime: ...
+    @overload
+    def get_datetime(self, name: str, default: _T) -> Union[_datetime.datetime, _T]: ...
+    def get_datetime(self, name: str, default: Any = _MISSING) -> Any:
+        """The first ``name`` header, a TIMESTAMP, as an aware UTC ``datetime``."""
+        value = self._typed(name, _TIMESTAMP_TYPES, "TIMESTAMP", _MISSING_HERE)
+        if value is _MISSING_HERE:
+            if default is _MISSING:
+                raise KeyError(name)
+            return default
+        return datetime_from_timestamp(value)
 
     def __repr__(self) -> str:
         return f"Headers({list(self)!r})"
 
 
+_STRING_TYPES = frozenset((HeaderType.STRING,))
+_BYTES_TYPES = frozenset((HeaderType.BYTES,))
+_UUID_TYPES = frozenset((HeaderType.UUID,))
+_TIMESTAMP_TYPES = frozenset((HeaderType.TIMESTAMP,))
+_MISSING_HERE: Any = object()
+
 HeadersInput = Union[Mapping[str, Any], Iterable[Union[Header, Tuple[str, int, Any]]], None]
+
+# Headers inferred from a dict whose names and values are all short exact strs,
+# keyed by the dict's items: a client sending audio builds the same
+# {":message-type": ..., ":event-type": ..., ":content-type": ...} dict for every
+# chunk.  Only exact str keys and values get here (checked before the lookup), so
+# equality and hashing are str's own: no subclass can make a lookup match an
+# entry built from other values.  Bounded: emptied when full.
+_INFERRED: Dict[Tuple[Tuple[str, str], ...], Headers] = {}
+_INFERRED_MAX_ENTRIES = 64  # at most ~2.5 MB; a client repeats one or two dicts
+_INFERRED_MAX_HEADERS = 16
+_INFERRED_MAX_VALUE = 256  # characters
+
+
+def _str_dict_headers(items: Tuple[Tuple[str, str], ...]) -> Headers:
+    """The Headers of a dict's items, all exact strs (checked by the caller).
+
+    Cached when the block is small: a hit needs an equal key, and equal exact
+    strs have equal lengths, so the size checks here bound every entry.
+    """
+    headers = _INFERRED.get(items)
+    if headers is not None:
+        return headers
+    string = HeaderType.STRING
+    headers = tuple.__new__(
+        Headers,
+        [
+            tuple.__new__(Header, (_check_name(name), string, _check_value(name, string, v)))
+            for name, v in items
+        ],
+    )
+    if len(items) <= _INFERRED_MAX_HEADERS and all(
+        len(value) <= _INFERRED_MAX_VALUE for _, value in items
+    ):
+        if len(_INFERRED) >= _INFERRED_MAX_ENTRIES:
+            _INFERRED.clear()
+        _INFERRED[items] = headers
+    return headers
+
+
+def _is_str_dict(items: Tuple[Any, ...]) -> bool:
+    """Whether a dict's items are all exact strs (so its Headers may be cached)."""
+    return all(type(name) is str and type(value) is str for name, value in items)
 
 
 def make_headers(headers: HeadersInput) -> Headers:
@@ -382,9 +604,20 @@ def make_headers(headers: HeadersInput) -> Headers:
         return _EMPTY_HEADERS
     if type(headers) is Headers:
         return headers
+    if type(headers) is dict:
+        items = tuple(headers.items())
+        if _is_str_dict(items):
+            return _str_dict_headers(items)
     if isinstance(headers, Mapping):
         return tuple.__new__(
             Headers, [Header.infer(name, value) for name, value in headers.items()]
+        )
+    if isinstance(headers, (str, bytes, bytearray, memoryview)) or not isinstance(
+        headers, Iterable
+    ):
+        raise InvalidHeaderError(
+            "headers must be a {name: value} mapping or an iterable of Header objects, "
+            f"got {type(headers).__name__}"
         )
     result = []
     for item in headers:
@@ -420,28 +653,55 @@ class Message(_MessageFields):
     Immutable; two messages are equal when their headers (in order) and
     payloads are.  ``headers`` may be a ``{name: value}`` mapping, whose wire
     types are inferred (see :meth:`Header.infer`), or an iterable of
-    :class:`Header`.
+    :class:`Header`.  A payload that is not bytes-like raises
+    :class:`~eventstream.errors.InvalidPayloadError` (a ``TypeError``).
+    Every way to build one (``_replace``, ``_make``, pickling) validates.
     """
 
     __slots__ = ()
 
     def __new__(cls, headers: HeadersInput = None, payload: Any = b"") -> Message:
         if type(payload) is not bytes:
-            if not isinstance(payload, (bytes, bytearray, memoryview)):
-                raise InvalidHeaderError(
-                    f"payload must be bytes-like, got {type(payload).__name__}"
-                )
-            payload = bytes(payload)
+            payload = _payload_bytes(payload)
         if len(payload) > MAX_WIRE_PAYLOAD:
             raise PayloadTooLargeError(
                 f"payload of {len(payload)} bytes cannot be framed (at most {MAX_WIRE_PAYLOAD})"
             )
+        if type(headers) is dict:
+            # make_headers' cached path, inlined: a client builds one such message per chunk.
+            items = tuple(headers.items())
+            for name, value in items:
+                if type(name) is not str or type(value) is not str:
+                    break
+            else:
+                cached = _INFERRED.get(items)
+                if cached is None:
+                    cached = _str_dict_headers(items)
+                return tuple.__new__(cls, (cached, payload))
         return tuple.__new__(cls, (make_headers(headers), payload))
+
+    @classmethod
+    def _make(cls, iterable: Iterable[Any]) -> Message:  # type: ignore[override]
+        """``Message(*iterable)``, validated like every other way to build one."""
+        return cls(*iterable)
+
+    def _replace(self, **changes: Any) -> Message:
+        """A copy with ``headers`` and/or ``payload`` changed, validated like ``Message(...)``."""
+        return _replace_fields(self, changes)
 
     def __repr__(self) -> str:
         payload = self.payload
         shown = repr(payload[:64]) + (f"...({len(payload)} bytes)" if len(payload) > 64 else "")
         return f"Message(headers={list(self.headers)!r}, payload={shown})"
+
+
+def _payload_bytes(payload: object) -> bytes:
+    if not isinstance(payload, (bytes, bytearray, memoryview)):
+        hint = " (encode text first, e.g. text.encode())" if isinstance(payload, str) else ""
+        raise InvalidPayloadError(
+            f"payload must be bytes, bytearray or memoryview, got {type(payload).__name__}{hint}"
+        )
+    return bytes(memoryview(payload))
 
 
 def new_message(headers: Headers, payload: bytes) -> Message:

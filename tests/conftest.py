@@ -1,8 +1,9 @@
 """Test configuration: every codec test runs against both backends in one run.
 
 The ``backend`` fixture switches the active backend for one test.  A C backend
-that is not built or does not import makes its tests fail, not skip; pass
-``--no-c-backend`` to deselect them deliberately (e.g. on a pure-Python install).
+that is not built or does not import stops the run with a one-line hint (its
+tests never skip silently); pass ``--no-c-backend`` to deselect them
+deliberately (e.g. on a pure-Python install).
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
     if not config.getoption("--no-c-backend"):
+        if any(item.get_closest_marker("c_backend") for item in items):
+            _require_c_backend()
         return
     keep, drop = [], []
     for item in items:
@@ -45,6 +48,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+def _require_c_backend() -> None:
+    """Stop with one line, not one error per C test, when the C backend is not built."""
+    try:
+        _select.load("c")
+    except ImportError as exc:
+        raise pytest.UsageError(
+            f"the C backend is not available ({exc}); on a pure-Python install run "
+            "`pytest --no-c-backend`, or build it with `pip install -e .` and a C compiler"
+        ) from None
 
 
 def pytest_report_header(config: pytest.Config) -> str:

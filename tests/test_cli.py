@@ -77,12 +77,12 @@ def test_dump_sample_shows_every_message_with_wire_details(capsys):
     assert f"total_length {total}  headers_length {headers_length}" in out
     assert f"prelude_crc 0x{prelude_crc:08X}  message_crc 0x{message_crc:08X}" in out
     # headers with their wire types
-    assert ":date             timestamp(8)  1704067200000 (2024-01-01T00:00:00.000Z)" in out
-    assert ":chunk-signature  bytes(6)" in out and "(32 bytes)" in out
+    assert ":date             timestamp (type 8) 1704067200000 (2024-01-01T00:00:00.000Z)" in out
+    assert ":chunk-signature  bytes (type 6)" in out and "(32 bytes)" in out
     # the signed wrapper's payload decoded as a nested message
     assert "payload: an event-stream message, 168 bytes, decoded:" in out
     assert "    message 0.0 at byte 79: event AudioEvent" in out
-    assert ':content-type  string(7)     "application/octet-stream"' in out
+    assert ':content-type  string (type 7)    "application/octet-stream"' in out
     assert "payload: binary, 64 bytes" in out
     # JSON payloads pretty-printed
     assert "message 2 at byte 502: event TranscriptEvent" in out
@@ -249,7 +249,7 @@ def test_inspect_corrupted_copy_stops_at_the_crc(capsys, tmp_path):
     computed = zlib.crc32(data[502:902])
     assert f"message_crc                0x{stored:08X} MISMATCH" in out
     assert "FAULT at byte 902, in message 2 (which starts at byte 502):" in out
-    assert f"expected here: 0x{computed:08X}, the CRC32 of bytes 502-901" in out
+    assert f"the bytes give: 0x{computed:08X}, the CRC32 of bytes 502-901" in out
     assert 'header 1 value             "TranscriptEvenu"' in out  # the damage is visible
     assert "message 2 at byte 502: 404 bytes, event TranscriptEvenu" in out
     row = "  00000380  31 32 7d 5d 7d 7d 7b e4  24 28 00 00 00 fb 00 00  |12}]}}{.$(......|"
@@ -403,7 +403,7 @@ def test_encode_verbatim_keeps_stated_fields_to_build_broken_frames(capsys, tmp_
         ('{"headers": [{"name": "x", "type": 9, "value": "AAAA"}]}', "must be 16 bytes, got 3"),
         ('{"headers": [{"name": "", "type": 0}]}', "header name must be 1 to 255"),
         ('{"headers": [], "payload": "", "extra": 1}', "unknown field 'extra'"),
-        ('{"headers": {}}', "'headers' must be an array"),
+        ('{"headers": 5}', "'headers' must be an array"),
         ('{"prelude_crc": "1"}', "'prelude_crc' must be a 32-bit integer"),
         ("", "no messages in the input"),
     ],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import gzip
 
 import pytest
@@ -96,42 +95,31 @@ def test_the_famous_0x223a7b22_is_explained(capsys, tmp_path):
     assert "check the HTTP status and content-type" in out
 
 
-def test_http_head_points_at_the_body(capsys, tmp_path):
+def test_an_http_capture_is_unwrapped_by_itself(capsys, tmp_path):
     path = tmp_path / "capture.http"
     path.write_bytes(HTTP_HEAD + sample_bytes())
     result = run(["verify", str(path)], capsys)
-    assert "an HTTP response head (HTTP/1.1 200 OK)" in result.err
+    assert result == (0, f"{path}: OK, 8 messages, 2570 bytes\n", "")
     out = run(["inspect", str(path)], capsys).out
-    start = len(HTTP_HEAD)
-    assert (
-        f"an event stream starts at byte {start}: tail -c +{start + 1} {path} | eventstream dump -"
-        in out
+    assert "--- HTTP response body (HTTP/1.1 200 OK; to the end; " in out
+    assert f"offsets count in the body, which starts at byte {len(HTTP_HEAD)}" in out
+    assert out.rstrip().endswith("8 messages, 2570 bytes: all valid")
+    dumped = run(["dump", "--json", str(path)], capsys)
+    assert dumped.status == 0 and len(dumped.out.splitlines()) == 8
+
+
+def test_an_http_error_body_is_named(capsys, tmp_path):
+    path = tmp_path / "capture.http"
+    body = b'{"__type": "BadRequestException", "message": "no"}'
+    path.write_bytes(
+        b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.1\r\n"
+        + b"Content-Length: %d\r\n\r\n" % len(body)
+        + body
     )
-    assert "(content-type: application/vnd.amazon.eventstream)" in out
-
-
-def test_base64_and_hex_text_suggest_the_option(capsys, tmp_path):
-    path = tmp_path / "b64"
-    path.write_bytes(base64.b64encode(sample_bytes()))
-    result = run(["verify", str(path)], capsys)
-    assert "are base64 text of an event stream" in result.err
-    assert "run the command again with --base64" in run(["dump", str(path)], capsys).err
-    path.write_bytes(sample_bytes().hex().encode())
-    assert "are hex text of an event stream" in run(["verify", str(path)], capsys).err
-    assert "run the command again with --hex" in run(["inspect", str(path)], capsys).out
-
-
-def test_non_stream_bytes_after_valid_messages(capsys, tmp_path):
-    path = tmp_path / "mixed"
-    path.write_bytes(sample_bytes() + BEDROCK_ERROR)
     result = run(["verify", str(path)], capsys)
     assert result.status == 1
-    assert "the bytes at offset 2570 are a JSON document" in result.err
-    inspected = run(["inspect", "--faults-only", str(path)], capsys).out
-    assert "message 7 at byte 2487: 83 bytes, signed end frame (empty payload)" in inspected
-    assert "message 8 at byte 2570: NOT AN EVENT STREAM" in inspected
-    dumped = run(["dump", "--json", str(path)], capsys)
-    assert dumped.status == 1 and len(dumped.out.splitlines()) == 8
+    assert "not an event stream: the bytes at offset 0 are a JSON document" in result.err
+    assert "__type: BadRequestException" in result.err
 
 
 def test_a_junk_prefix_gets_a_resync_hint(capsys, tmp_path):
@@ -140,9 +128,10 @@ def test_a_junk_prefix_gets_a_resync_hint(capsys, tmp_path):
     out = run(["inspect", str(path)], capsys).out
     assert "prelude checksum mismatch" in out
     assert (
-        "note: a plausible message prelude starts at byte 5; to decode from there: "
-        f"tail -c +6 {path} | eventstream dump -"
+        "note: a plausible message prelude starts at byte 5: to decode from there, "
+        "add --offset 5 (or --resync to skip every damaged stretch)"
     ) in out
+    assert run(["verify", "--offset", "5", str(path)], capsys).status == 0
 
 
 def test_sniff_leaves_binary_noise_alone():

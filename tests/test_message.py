@@ -13,6 +13,7 @@ from eventstream import (
     Headers,
     HeaderType,
     InvalidHeaderError,
+    InvalidPayloadError,
     Message,
     NameTooLongError,
     ValueOutOfRangeError,
@@ -74,8 +75,10 @@ def test_unsupported_and_naive_values_are_rejected():
         Message([("a", 99, 1)])
     with pytest.raises(InvalidHeaderError):
         Message(["not a header"])  # type: ignore[list-item]
-    with pytest.raises(InvalidHeaderError):
+    with pytest.raises(InvalidPayloadError) as caught:
         Message({}, "text payload")
+    assert not isinstance(caught.value, InvalidHeaderError)
+    assert isinstance(caught.value, TypeError) and "str" in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -113,13 +116,15 @@ def test_names_are_1_to_255_utf8_bytes():
         Header(b"name", HeaderType.BOOL_TRUE)  # type: ignore[arg-type]
 
 
-def test_variable_values_are_at_most_32767_bytes():
-    assert len(Header.string("s", "x" * 32767).value) == 32767
-    assert len(Header.binary("b", b"x" * 32767).value) == 32767
+def test_variable_values_are_at_most_65535_bytes():
+    # The format's u16 length; the 32,767 service limit belongs to Limits.
+    assert len(Header.string("s", "x" * 65535).value) == 65535
+    assert len(Header.binary("b", b"x" * 65535).value) == 65535
+    assert len(Header.string("s", "\u00e9" * 16384).value) == 16384  # 32768 bytes of UTF-8
     with pytest.raises(ValueTooLongError):
-        Header.string("s", "\u00e9" * 16384)  # 32768 bytes of UTF-8
+        Header.string("s", "\u00e9" * 32768)  # 65536 bytes of UTF-8
     with pytest.raises(ValueTooLongError):
-        Header.binary("b", b"x" * 32768)
+        Header.binary("b", b"x" * 65536)
     with pytest.raises(InvalidHeaderError):
         Header.string("s", "\udfff")
 

@@ -68,6 +68,7 @@ import sys, zipfile
 names = zipfile.ZipFile(sys.argv[1]).namelist()
 sys.exit("auto: the wheel has a compiled module" if any("_eventstream_c" in n for n in names) else 0)
 PY
+    ls "$work"/auto/*-py3-none-any.whl >/dev/null  # the fallback wheel is tagged pure Python
     if CC=false EVENTSTREAM_BUILD_EXT=require pip wheel -q --no-build-isolation --no-deps \
         -w "$work/require" . >"$work/require.log" 2>&1; then
         echo "EVENTSTREAM_BUILD_EXT=require succeeded without a compiler" >&2; exit 1

@@ -40,4 +40,23 @@ eventstream inspect "$work/broken.eventstream" > "$work/broken.txt" || status=$?
 [ "$status" -eq 1 ] || { echo "40-cli: inspect exited $status, expected 1" >&2; exit 1; }
 grep -q "FAULT at byte 902" "$work/broken.txt"
 
+step "dump --json-readable | encode reproduces the sample too; a hand-written frame encodes"
+eventstream dump --json-readable "$sample" | eventstream encode -o "$work/readable.eventstream"
+cmp "$sample" "$work/readable.eventstream"
+echo '{"headers": {":event-type": "X"}, "payload_json": {}}' > "$work/hand.json"
+eventstream encode "$work/hand.json" -o "$work/hand.eventstream"
+eventstream verify "$work/hand.eventstream"
+
+step "several files, one verdict line each; --keep-going reads past the damaged message"
+status=0
+eventstream verify "$sample" "$work/broken.eventstream" > "$work/many.txt" 2>&1 || status=$?
+[ "$status" -eq 1 ] && [ "$(wc -l < "$work/many.txt")" -eq 2 ]
+eventstream dump --keep-going "$work/broken.eventstream" > "$work/keep.txt" 2>&1 || true
+grep -q "message 7 at byte 2487" "$work/keep.txt"
+
+step "an HTTP capture of the sample is unwrapped"
+printf 'HTTP/1.1 200 OK\r\nContent-Type: application/vnd.amazon.eventstream\r\n\r\n' \
+    | cat - "$sample" > "$work/capture.http"
+eventstream verify "$work/capture.http"
+
 step "ok"

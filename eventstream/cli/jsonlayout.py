@@ -19,11 +19,12 @@ import base64
 import binascii
 import json
 import struct
-from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Tuple, Union
 
 import eventstream
 from eventstream import EventStreamError, Header, HeaderType, Limits, Message
 
+from . import readable
 from .frames import Frame
 
 FIELDS = ("total_length", "headers_length", "prelude_crc", "headers", "payload", "message_crc")
@@ -181,6 +182,8 @@ def message_from_json(obj: Any, where: str) -> Described:
         raise LayoutError(
             f"{where}: expected a JSON object describing a message, got {_json_type(obj)}"
         )
+    if readable.is_readable(obj):
+        return _readable_message(obj, where)
     unknown = sorted(set(obj) - set(FIELDS))
     if unknown:
         raise LayoutError(
@@ -199,34 +202,126 @@ def message_from_json(obj: Any, where: str) -> Described:
     return Described(message, stated)
 
 
-def iter_json_values(text: str) -> Iterator[Tuple[int, Any]]:
-    """``(line, value)`` for each JSON value in ``text``.
+def _column(buf: str, pos: int) -> int:
+    return pos - buf.rfind("\n", 0, pos)
+
+
+MAX_INT_DIGITS = 40  # header integers fit in 64 bits; longer numbers are refused early
+_VALUE_START = frozenset('{["-0123456789tfn')
+
+
+def _parse_int(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_INT_DIGITS:
+        raise ValueError(f"an integer of {digits} digits (header values fit in 64 bits)")
+    return int(text)
+
+
+_DECODER = json.JSONDecoder(parse_int=_parse_int)
+
+
+def _readable_message(obj: Dict[str, Any], where: str) -> Described:
+    allowed = set(readable.PAYLOAD_KEYS) | {"headers"} | set(_STATED)
+    unknown = sorted(set(obj) - allowed)
+    if unknown:
+        raise LayoutError(
+            f"{where}: unknown field {unknown[0]!r} (the readable layout has headers, "
+            f"{', '.join(readable.PAYLOAD_KEYS)})"
+        )
+    try:
+        message = readable.message_from_readable(obj, where)
+    except readable.ReadableError as exc:
+        raise LayoutError(str(exc)) from None
+    stated = {field: _stated_u32(obj, field, where) for field in _STATED}
+    return Described(message, stated)
+
+
+def iter_json_values(
+    text: Union[str, Iterable[str]], max_value: Optional[int] = None
+) -> Iterator[Tuple[int, Any]]:
+    """``(line, value)`` for each JSON value in ``text`` (a string, or pieces of one).
 
     Accepts JSON lines, pretty-printed objects one after another, and JSON
-    arrays of objects (their items are yielded one by one).
+    arrays of objects (their items are yielded one by one).  Reads pieces only
+    as far as the next value needs, so time and memory are linear in the input;
+    ``max_value`` bounds the characters of one value.
     """
-    decoder = json.JSONDecoder()
+    pieces = iter([text] if isinstance(text, str) else text)
+    buf = ""
     pos = 0
-    end = len(text)
-    if text.startswith("\ufeff"):
-        pos = 1
+    line = 1  # the line of buf[pos]
+    ended = False
+    first = True
+    want = 0  # buffered characters needed before trying a failed parse again
+
+    def more() -> bool:
+        nonlocal buf, pos, ended
+        if pos > 65536:  # drop what was parsed, at a line start so columns stay right
+            cut = buf.rfind("\n", pos - 4096, pos) + 1 or pos
+            buf, pos = buf[cut:], pos - cut
+        for piece in pieces:
+            if piece:
+                buf += piece
+                return True
+        ended = True
+        return False
+
     while True:
-        while pos < end and text[pos] in " \t\r\n":
+        if first and pos == 0 and buf[:1] == "\ufeff":
+            pos = 1
+        while pos < len(buf) and buf[pos] in " \t\r\n":
+            if buf[pos] == "\n":
+                line += 1
             pos += 1
-        if pos >= end:
-            return
-        line = text.count("\n", 0, pos) + 1
-        try:
-            value, pos = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
+        if pos >= len(buf):
+            if ended or not more():
+                return
+            continue
+        first = False
+        if buf[pos] not in _VALUE_START:
             raise LayoutError(
-                f"line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}"
+                f"line {line} column {_column(buf, pos)}: invalid JSON: expected a value, "
+                f"found {buf[pos]!r}"
+            )
+        if not ended and len(buf) - pos < want:
+            more()
+            continue
+        try:
+            value, end = _DECODER.raw_decode(buf, pos)
+        except json.JSONDecodeError as exc:
+            cut_short = exc.pos >= len(buf) - 8 or exc.msg.startswith("Unterminated string")
+            if not ended and cut_short:
+                want = 2 * (len(buf) - pos) + 1
+                if max_value is not None and len(buf) - pos > max_value:
+                    raise LayoutError(
+                        f"line {line}: a JSON value longer than {max_value} characters "
+                        "(larger than any message the limits allow)"
+                    ) from None
+                more()
+                continue
+            where = line + exc.lineno - 1 - buf.count("\n", 0, pos)
+            raise LayoutError(f"line {where} column {exc.colno}: invalid JSON: {exc.msg}") from None
+        except RecursionError:
+            raise LayoutError(
+                f"line {line} column {_column(buf, pos)}: invalid JSON: nested too deeply to read"
             ) from None
+        except ValueError as exc:
+            raise LayoutError(
+                f"line {line} column {_column(buf, pos)}: invalid JSON: {exc}"
+            ) from None
+        if end == len(buf) and not ended and not isinstance(value, (dict, list)):
+            want = len(buf) - pos + 1  # a number may go on in the next piece
+            more()
+            continue
+        want = 0
+        start_line = line
+        line += buf.count("\n", pos, end)
+        pos = end
         if isinstance(value, list):
             for item in value:
-                yield line, item
+                yield start_line, item
         else:
-            yield line, value
+            yield start_line, value
 
 
 # ---------------------------------------------------------------- to bytes

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
+import io
 import os
 import re
 import sys
 import traceback
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence, TextIO
 
 import eventstream
 from eventstream.limits import (
@@ -86,17 +88,16 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
         super().__init__(prog, max_help_position=30)
 
 
-def _input_options(parser: argparse.ArgumentParser, optional_file: bool = False) -> None:
-    if optional_file:
+def _input_options(parser: argparse.ArgumentParser, many: bool = True) -> None:
+    if many:
         parser.add_argument(
-            "file",
+            "files",
             metavar="FILE",
-            nargs="?",
-            default="-",
-            help="input file; '-' or nothing reads stdin",
+            nargs="+",
+            help="input files, or '-' for stdin; HTTP/1.1 captures and HAR files are unwrapped",
         )
     else:
-        parser.add_argument("file", metavar="FILE", help="input file, or '-' for stdin")
+        parser.add_argument("files", metavar="FILE", help="input file, or '-' for stdin")
     encoding = parser.add_mutually_exclusive_group()
     encoding.add_argument(
         "--base64",
@@ -107,6 +108,56 @@ def _input_options(parser: argparse.ArgumentParser, optional_file: bool = False)
         "--hex",
         action="store_true",
         help="the input is hex text (whitespace, 0x, \\x, commas and colons accepted)",
+    )
+
+
+def _recovery_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "damaged streams", "by default the first fault ends the run (exit 1)"
+    )
+    group.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="after a message whose prelude is intact (so its length can be trusted), "
+        "go on to the next one, reporting every fault",
+    )
+    group.add_argument(
+        "--resync",
+        action="store_true",
+        help="after a prelude that cannot be trusted, scan for the next valid prelude "
+        "and report the bytes skipped",
+    )
+    group.add_argument(
+        "--offset",
+        type=parse_size,
+        default=0,
+        metavar="BYTES",
+        help="start reading at this byte of the stream (K, M, G suffixes allowed)",
+    )
+    group.add_argument(
+        "--count",
+        type=parse_count,
+        metavar="N",
+        help="stop after N messages",
+    )
+    group.add_argument(
+        "--no-nested",
+        action="store_true",
+        help="do not decode or check payloads that are themselves event-stream messages",
+    )
+    signed = parser.add_argument_group(
+        "signatures",
+        "check the :chunk-signature chain of SigV4-signed frames; credentials come from\n"
+        "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN",
+    )
+    signed.add_argument(
+        "--seed-signature",
+        metavar="HEX",
+        help="signature of the request that opened the stream (X-Amz-Signature)",
+    )
+    signed.add_argument("--region", metavar="REGION", help="the region the stream was signed for")
+    signed.add_argument(
+        "--service", default="transcribe", metavar="NAME", help="signing name (default transcribe)"
     )
 
 
@@ -216,6 +267,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="one JSON object per message in the aws-c / Go SDK debug layout (what `encode` reads)",
     )
     dump.add_argument(
+        "--json-readable",
+        action="store_true",
+        help="one JSON object per message with text strings, type names and JSON payloads "
+        "inline (for jq; `encode` reads it too)",
+    )
+    dump.add_argument(
         "--follow",
         "-f",
         action="store_true",
@@ -227,11 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="with --follow: stop after this long without new bytes",
     )
-    dump.add_argument(
-        "--no-nested",
-        action="store_true",
-        help="do not decode payloads that are themselves event-stream messages",
-    )
+    _recovery_options(dump)
     _view_options(dump)
     _limit_options(dump)
     _color_options(dump)
@@ -253,6 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="one line per valid message; annotate only the faulty one",
     )
+    _recovery_options(inspect)
     _view_options(inspect)
     _limit_options(inspect)
     _color_options(inspect)
@@ -261,23 +315,26 @@ def build_parser() -> argparse.ArgumentParser:
         subparsers,
         "verify",
         "exit 0 if every message is valid, else 1 with a one-line reason",
-        "Check every message.  Prints one line (with the byte offset of a fault) and\n"
-        "exits 0 if the stream is valid, 1 if not.  Empty input is invalid.",
+        "Check every message, and every message nested in a payload.  Prints one\n"
+        "line per file (with the byte offset of the first fault) and exits 0 if every\n"
+        "stream is valid, 1 if not.  Empty input is invalid.",
         commands.run_verify,
     )
     _input_options(verify)
     verify.add_argument(
         "--quiet", "-q", action="store_true", help="print nothing; use the exit status"
     )
+    _recovery_options(verify)
     _limit_options(verify)
 
     encode = _subparser(
         subparsers,
         "encode",
         "JSON messages (the dump --json layout) to a binary stream",
-        "Read messages in the `dump --json` layout (JSON lines, pretty-printed\n"
-        "objects or an array; headers with explicit types) and write the binary\n"
-        "stream.  `eventstream dump --json X | eventstream encode -o Y` gives Y == X.\n"
+        "Read messages in the `dump --json` or the `dump --json-readable` layout (told\n"
+        "apart by themselves; JSON lines, pretty-printed objects or an array) and write\n"
+        "the binary stream.  `eventstream dump --json X | eventstream encode -o Y`\n"
+        "gives Y == X (and so does --json-readable).\n"
         "Lengths and CRCs are computed; stated ones that differ draw a warning.",
         commands.run_encode,
     )
@@ -312,17 +369,20 @@ def build_parser() -> argparse.ArgumentParser:
         "Messages before a fault are written; the fault is reported (exit 1).",
         commands.run_split,
     )
-    _input_options(split)
+    _input_options(split, many=False)
     split.add_argument(
         "--out",
         "-o",
         required=True,
         metavar="DIR",
-        help="directory to write to (created if missing)",
+        help="directory to write to (created when the first message is written)",
     )
     split.add_argument("--prefix", default="message-", help="file name prefix (default 'message-')")
     split.add_argument("--force", action="store_true", help="overwrite existing files")
     _limit_options(split)
+    from .serve import add_serve_command  # the offline test servers of eventstream.testing
+
+    add_serve_command(subparsers, _subparser)
     return parser
 
 
@@ -347,6 +407,16 @@ def _tolerant(stream: object) -> None:
     if reconfigure is not None:
         with contextlib.suppress(ValueError, OSError):  # a detached or odd stream
             reconfigure(errors="backslashreplace")
+
+
+class _Closed(io.TextIOBase):
+    """Standard output when the process was started with it closed (``>&-``)."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+    def isatty(self) -> bool:
+        return False
 
 
 def _silence_stdout() -> None:
@@ -374,7 +444,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             f"{PROG}: error: choose a command (dump, inspect, verify, encode, split)\n"
         )
         return EXIT_USAGE
-    out, err = sys.stdout, sys.stderr
+    out: TextIO = sys.stdout if sys.stdout is not None else _Closed()  # type: ignore[assignment]
+    err: TextIO = sys.stderr if sys.stderr is not None else io.StringIO()
     _tolerant(out)
     _tolerant(err)
     try:
@@ -382,7 +453,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             raise usage_error("--idle-timeout needs --follow")
         palette = Palette(want_color(getattr(args, "color", "never"), out))
         context = commands.Context(out, err, palette, _limits(args))
-        return int(args.handler(args, context))
+        status = int(args.handler(args, context))
+        out.flush()  # a full disk shows here, while it can still be reported
+        return status
     except CliError as exc:
         err.write(f"{PROG}: {exc.message}\n")
         return exc.status
@@ -392,6 +465,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_OK
+    except OSError as exc:  # reading errors are CliErrors already: this is the output
+        _silence_stdout()
+        with contextlib.suppress(OSError, ValueError):
+            err.write(f"{PROG}: cannot write the output: {exc.strerror or exc}\n")
+        return EXIT_USAGE
     except Exception as exc:  # a bug: say so in one line, traceback on request
         err.write(
             f"{PROG}: internal error: {type(exc).__name__}: {exc}\n"

@@ -6,14 +6,22 @@ import json
 import re
 from typing import Any, List, Mapping, NamedTuple, Optional, Union
 
-from eventstream import Headers, HeaderType, Limits, ValueOutOfRangeError, datetime_from_timestamp
+import eventstream
+from eventstream import (
+    EventStreamError,
+    Headers,
+    HeaderType,
+    Limits,
+    ValueOutOfRangeError,
+    datetime_from_timestamp,
+)
 
 from .color import PLAIN, Palette
 from .frames import Frame, decode_single
 from .hexdump import hexdump_rows
+from .scan import MAX_NESTING, error_reason, looks_like_message
 
 DEFAULT_PREVIEW = 64  # bytes of a binary payload shown without --full
-MAX_NESTING = 4
 TYPE_NAMES = {
     HeaderType.BOOL_TRUE: "true",
     HeaderType.BOOL_FALSE: "false",
@@ -57,7 +65,8 @@ def plural(count: int, noun: str) -> str:
 
 
 def type_label(htype: HeaderType) -> str:
-    return f"{TYPE_NAMES[htype]}({int(htype)})"
+    """``string (type 7)``: the name, and the wire type code (not a length)."""
+    return f"{TYPE_NAMES[htype]} (type {int(htype)})"
 
 
 def timestamp_text(milliseconds: int) -> str:
@@ -93,7 +102,9 @@ def value_text(htype: HeaderType, value: Any, limit: int = 32) -> str:
     return str(value)
 
 
-def message_kind(headers: Union[Headers, Mapping[str, Any]], payload: bytes) -> str:
+def message_kind(
+    headers: Union[Headers, Mapping[str, Any]], payload: Union[bytes, memoryview]
+) -> str:
     """What a message is, from its conventional headers ("event TranscriptEvent", ...).
 
     ``headers`` is the message's Headers or a ``{name: value}`` mapping.
@@ -118,22 +129,81 @@ def message_kind(headers: Union[Headers, Mapping[str, Any]], payload: bytes) -> 
 
 
 class PayloadView(NamedTuple):
-    kind: str  # empty, nested, json, text, binary
+    kind: str  # empty, nested, nested-bad, json, text, binary
     summary: str
     lines: List[str]
     nested: Optional[Frame]
 
 
-def _json_value(payload: bytes) -> Any:
-    text = payload.decode("utf-8")
-    if text.lstrip("\ufeff \t\r\n")[:1] not in ("{", "["):
+PRETTY_LIMIT = 1 << 20  # larger payloads are not parsed to be pretty-printed
+TEXT_PREVIEW = 4096  # bytes of a text payload above PRETTY_LIMIT shown without --full
+MAX_JSON_DEPTH = 64  # deeper JSON is shown as it is, not re-indented
+
+
+class _Number(str):
+    """A JSON number kept as written (``1.10`` stays ``1.10``; no 4,300-digit limit)."""
+
+
+def pretty_json(text: str) -> List[str]:
+    """``text`` (one JSON object or array) re-indented by two spaces, numbers as written.
+
+    Raises ValueError for text that is not JSON or nests deeper than MAX_JSON_DEPTH.
+    """
+    body = text.lstrip("\ufeff \t\r\n")
+    if body[:1] not in ("{", "["):
         raise ValueError("not an object or array")
-    return json.loads(text.lstrip("\ufeff"))
+    try:
+        value = json.loads(body, parse_int=_Number, parse_float=_Number, parse_constant=_Number)
+    except RecursionError:
+        raise ValueError("nested too deeply to parse") from None
+    return _pretty(value, 0).splitlines()
+
+
+def _pretty(value: Any, level: int) -> str:
+    if level > MAX_JSON_DEPTH:
+        raise ValueError(f"nested more than {MAX_JSON_DEPTH} levels deep")
+    if isinstance(value, _Number):
+        return str(value)
+    if isinstance(value, (str, bool)) or value is None:
+        return json.dumps(value, ensure_ascii=False)
+    pad = "  " * (level + 1)
+    if isinstance(value, list):
+        if not value:
+            return "[]"
+        items = [pad + _pretty(item, level + 1) for item in value]
+        return "[\n" + ",\n".join(items) + "\n" + "  " * level + "]"
+    if not value:
+        return "{}"
+    pairs = [
+        f"{pad}{json.dumps(key, ensure_ascii=False)}: {_pretty(item, level + 1)}"
+        for key, item in value.items()
+    ]
+    return "{\n" + ",\n".join(pairs) + "\n" + "  " * level + "}"
 
 
 def _looks_textual(text: str) -> bool:
     controls = len(_UNSAFE.findall(text))
     return controls == 0 or controls < len(text) / 100
+
+
+def _utf8_prefix(data: Union[bytes, memoryview], size: int) -> Optional[str]:
+    """The first ``size`` bytes as text (a character cut at the end is dropped), or None."""
+    sample = bytes(data[:size])
+    try:
+        return sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if len(sample) < len(data) and exc.start >= len(sample) - 3:
+            return sample[: exc.start].decode("utf-8", "replace")
+        return None
+
+
+def nested_error(payload: Union[bytes, memoryview], limits: Optional[Limits]) -> str:
+    """Why a payload that looks like a message does not decode as one."""
+    try:
+        eventstream.decode(bytes(payload), limits=limits)
+    except EventStreamError as exc:
+        return error_reason(exc)  # its offsets count from the payload: the fault has them
+    return ""
 
 
 class Renderer:
@@ -156,44 +226,59 @@ class Renderer:
 
     # -------------------------------------------------------- payloads
 
-    def payload_view(self, payload: bytes, content_type: Any, depth: int = 0) -> PayloadView:
+    def payload_view(
+        self, payload: Union[bytes, memoryview], content_type: Any, depth: int = 0
+    ) -> PayloadView:
         size = len(payload)
-        if not payload:
+        if not size:
             return PayloadView("empty", "empty", [], None)
         ctype = content_type.lower() if isinstance(content_type, str) else ""
-        if self.nested and depth < MAX_NESTING:
-            inner = decode_single(payload, self.limits)
+        if self.nested and depth < MAX_NESTING and looks_like_message(payload):
+            inner = decode_single(bytes(payload), self.limits)
             if inner is not None:
                 return PayloadView(
                     "nested", f"an event-stream message, {size} bytes, decoded:", [], inner
                 )
+            reason = safe_text(nested_error(payload, self.limits))
+            return PayloadView(
+                "nested-bad",
+                f"an event-stream message, {size} bytes, that does not decode: {reason}",
+                self._hex_lines(payload),
+                None,
+            )
         note = ""
-        if "json" in ctype or payload.lstrip()[:1] in (b"{", b"["):
-            try:
-                value = _json_value(payload)
-            except (ValueError, UnicodeDecodeError) as exc:
-                if "json" in ctype:
-                    note = f" (the content-type says JSON, but it does not parse: {exc})"
+        head = bytes(payload[:64]).lstrip()
+        if "json" in ctype or head[:1] in (b"{", b"["):
+            if size > PRETTY_LIMIT:
+                note = f" (over {PRETTY_LIMIT >> 20} MiB: shown as it is, not re-indented)"
             else:
-                pretty = json.dumps(value, indent=2, ensure_ascii=False)
-                return PayloadView(
-                    "json", f"JSON, {size} bytes", safe_text(pretty).splitlines(), None
-                )
-        try:
-            text = payload.decode("utf-8")
-        except UnicodeDecodeError:
-            text = None
+                try:
+                    lines = pretty_json(bytes(payload).decode("utf-8"))
+                except (ValueError, UnicodeDecodeError) as exc:
+                    if "json" in ctype:
+                        note = f" (the content-type says JSON, but it does not parse: {exc})"
+                else:
+                    return PayloadView(
+                        "json", f"JSON, {size} bytes", [safe_text(x) for x in lines], None
+                    )
+        shown = size if self.full or size <= PRETTY_LIMIT else TEXT_PREVIEW
+        text = _utf8_prefix(payload, shown)
         if text is not None and (
             ctype.startswith("text/") or "xml" in ctype or _looks_textual(text)
         ):
-            return PayloadView(
-                "text", f"text, {size} bytes{note}", safe_text(text).splitlines(), None
-            )
-        shown = payload if self.full else payload[: self.preview]
+            lines = safe_text(text).splitlines()
+            if shown < size:
+                lines.append(f"... {size - shown} more bytes (--full shows them all)")
+            return PayloadView("text", f"text, {size} bytes{note}", lines, None)
+        return PayloadView("binary", f"binary, {size} bytes{note}", self._hex_lines(payload), None)
+
+    def _hex_lines(self, payload: Union[bytes, memoryview]) -> List[str]:
+        size = len(payload)
+        shown = bytes(payload if self.full else payload[: self.preview])
         lines = hexdump_rows(shown)
         if len(shown) < size:
             lines.append(f"... {size - len(shown)} more bytes (--full shows them all)")
-        return PayloadView("binary", f"binary, {size} bytes{note}", lines, None)
+        return lines
 
     # -------------------------------------------------------- messages
 
@@ -225,7 +310,7 @@ class Renderer:
             for header in headers:
                 name = safe_text(header.name)
                 lines.append(
-                    f"    {p.name(name.ljust(width))}  {p.dim(type_label(header.type).ljust(14))}"
+                    f"    {p.name(name.ljust(width))}  {p.dim(type_label(header.type).ljust(19))}"
                     f"{value_text(header.type, header.value)}"
                 )
         else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import struct
 import uuid
-from typing import Any, Dict, List, NamedTuple, NoReturn, Optional, Tuple
+from typing import Any, Dict, List, NamedTuple, NoReturn, Optional, Tuple, Union, overload
 
 import eventstream
 from eventstream import HeaderType, Limits
@@ -19,6 +19,7 @@ from eventstream import HeaderType, Limits
 from .render import PayloadView, Renderer, message_kind, quote, safe_text, value_text
 
 _U32 = struct.Struct(">I")
+_PRELUDE = struct.Struct(">III")
 _U16 = struct.Struct(">H")
 _FIXED = {2: (1, ">b"), 3: (2, ">h"), 4: (4, ">i"), 5: (8, ">q"), 8: (8, ">q"), 9: (16, "")}
 TYPE_LIST = (
@@ -54,16 +55,56 @@ class FrameWalk(NamedTuple):
     fields: List[Field]
     fault: Optional[Fault]
     end: int  # where the next frame starts (after a fault: the fault's offset)
+    nested_faults: Tuple[Fault, ...] = ()  # faults of messages inside the payload
 
 
-def _crc(data: bytes, value: int = 0) -> int:
+def _crc(data: Union[bytes, memoryview], value: int = 0) -> int:
     return eventstream.crc32(data, value)
 
 
-def prelude_repair(data: bytes, pos: int) -> Optional[str]:
+class Window:
+    """Bytes that start at stream offset ``base``, indexed by stream offsets.
+
+    ``inspect`` reads its input one frame at a time; the walk addresses bytes
+    by their offset in the whole stream.
+    """
+
+    def __init__(self, data: Union[bytes, bytearray, memoryview], base: int = 0) -> None:
+        self.view = memoryview(data)
+        self.base = base
+
+    @property
+    def end(self) -> int:
+        """The stream offset after the last byte."""
+        return self.base + len(self.view)
+
+    def __len__(self) -> int:
+        return self.end
+
+    @overload
+    def __getitem__(self, key: int) -> int: ...
+
+    @overload
+    def __getitem__(self, key: slice) -> bytes: ...
+
+    def __getitem__(self, key: Union[int, slice]) -> Union[int, bytes]:
+        if isinstance(key, slice):
+            return bytes(self.span(key.start, key.stop))
+        return int(self.view[key - self.base])
+
+    def span(self, start: int, stop: int) -> memoryview:
+        """``[start, stop)`` without a copy."""
+        lo = max(0, start - self.base)
+        return self.view[lo : max(lo, stop - self.base)]
+
+    def unpack(self, layout: struct.Struct, offset: int) -> Tuple[Any, ...]:
+        return layout.unpack_from(self.view, offset - self.base)
+
+
+def prelude_repair(data: Window, pos: int) -> Optional[str]:
     """A one-byte change to the 8 length bytes that makes the prelude CRC match, if unique."""
     head = bytearray(data[pos : pos + 8])
-    stored = _U32.unpack_from(data, pos + 8)[0]
+    stored = data.unpack(_U32, pos + 8)[0]
     found = []
     for i in range(8):
         original = head[i]
@@ -123,7 +164,7 @@ class _Stop(Exception):
 class _Frame:
     """The state of one frame's walk."""
 
-    def __init__(self, data: bytes, pos: int, depth: int) -> None:
+    def __init__(self, data: Window, pos: int, depth: int) -> None:
         self.data = data
         self.pos = pos
         self.depth = depth
@@ -134,6 +175,7 @@ class _Frame:
         self.crc_note = ""  # set when the message CRC fails too
         self.crc_bit: Optional[Tuple[int, int]] = None  # a flipped bit explaining the CRC
         self.payload_at = 0  # where the header block ends
+        self.nested_faults: List[Fault] = []
 
     def add(
         self,
@@ -191,9 +233,12 @@ class Walker:
     """Walks the frames of a complete input buffer."""
 
     def __init__(
-        self, data: bytes, limits: Optional[Limits] = None, renderer: Optional[Renderer] = None
+        self,
+        data: Union[bytes, bytearray, memoryview, Window],
+        limits: Optional[Limits] = None,
+        renderer: Optional[Renderer] = None,
     ) -> None:
-        self.data = data
+        self.data = data if isinstance(data, Window) else Window(data)
         self.limits = limits or eventstream.DEFAULT_LIMITS
         self.renderer = renderer or Renderer(limits=self.limits)
 
@@ -204,10 +249,26 @@ class Walker:
             self._walk(frame, end)
         except _Stop as stop:
             return FrameWalk(
-                index, pos, frame.total, frame.kind, frame.fields, stop.fault, stop.fault.offset
+                index,
+                pos,
+                frame.total,
+                frame.kind,
+                frame.fields,
+                stop.fault,
+                stop.fault.offset,
+                tuple(frame.nested_faults),
             )
         assert frame.total is not None
-        return FrameWalk(index, pos, frame.total, frame.kind, frame.fields, None, pos + frame.total)
+        return FrameWalk(
+            index,
+            pos,
+            frame.total,
+            frame.kind,
+            frame.fields,
+            None,
+            pos + frame.total,
+            tuple(frame.nested_faults),
+        )
 
     # ------------------------------------------------------------ prelude
 
@@ -223,7 +284,7 @@ class Walker:
                 f"the input ends {present} bytes into a message, inside its 12-byte prelude",
                 "12 prelude bytes (total_length, headers_length, prelude_crc)",
             )
-        total, headers_length, prelude_crc = struct.unpack_from(">III", data, pos)
+        total, headers_length, prelude_crc = data.unpack(_PRELUDE, pos)
         f.add(pos, 4, "total_length", str(total))
         f.add(pos + 4, 4, "headers_length", str(headers_length))
         computed = _crc(data[pos : pos + 8])
@@ -233,8 +294,10 @@ class Walker:
                 "prelude_crc",
                 pos + 8,
                 4,
-                f"prelude checksum mismatch: the prelude_crc field holds 0x{prelude_crc:08X}",
-                f"0x{computed:08X}, the CRC32 of bytes {pos}-{pos + 7}",
+                f"prelude checksum mismatch: the prelude_crc field holds 0x{prelude_crc:08X}, "
+                "the CRC its writer declared (ChecksumError.expected, .stored)",
+                f"0x{computed:08X}, the CRC32 of bytes {pos}-{pos + 7} "
+                "(ChecksumError.actual, .computed)",
                 prelude_repair(data, pos) or "",
                 "the lengths in a prelude that fails its CRC cannot be trusted, so the walk "
                 "stops here",
@@ -287,8 +350,8 @@ class Walker:
         crc_at = frame_end - 4
         stored = actual = 0
         if frame_end <= end:
-            stored = _U32.unpack_from(data, crc_at)[0]
-            actual = _crc(data[pos + 8 : crc_at], prelude_crc)
+            stored = data.unpack(_U32, crc_at)[0]
+            actual = _crc(data.span(pos + 8, crc_at), prelude_crc)
             if stored != actual:
                 f.payload_at = pos + 12 + headers_length
                 f.crc_bit = _flipped_bit(stored ^ actual, pos + 12, crc_at)
@@ -332,19 +395,23 @@ class Walker:
                 rows="dump",
             )
             truncated("the payload")
-        payload = data[block_end:crc_at]
+        payload = data.span(block_end, crc_at)
         f.kind = message_kind(f.headers, payload)
         view = self.renderer.payload_view(payload, f.headers.get(":content-type"), f.depth)
-        if view.nested is not None:
+        if view.kind in ("nested", "nested-bad"):
+            broken = ", which has a fault" if view.kind == "nested-bad" else ""
             f.add(
                 block_end,
                 payload_length,
                 "payload",
-                f"{payload_length} bytes, an event-stream message (annotated below)",
+                f"{payload_length} bytes, an event-stream message{broken} (annotated below)",
                 rows="none",
             )
             inner = self.walk_frame(block_end, crc_at, 0, f.depth + 1)
             f.fields.extend(inner.fields)
+            f.nested_faults.extend(inner.nested_faults)
+            if inner.fault is not None:
+                f.nested_faults.append(inner.fault)
             if f.kind and inner.kind:
                 f.kind = f"{f.kind} wrapping {inner.kind}"
         else:
@@ -364,8 +431,10 @@ class Walker:
                 "message_crc",
                 crc_at,
                 4,
-                f"message checksum mismatch: the message_crc field holds 0x{stored:08X}",
-                f"0x{actual:08X}, the CRC32 of bytes {pos}-{crc_at - 1}",
+                f"message checksum mismatch: the message_crc field holds 0x{stored:08X}, "
+                "the CRC its writer declared (ChecksumError.expected, .stored)",
+                f"0x{actual:08X}, the CRC32 of bytes {pos}-{crc_at - 1} "
+                "(ChecksumError.actual, .computed)",
                 "the field is zero: the writer may never have filled it in" if stored == 0 else "",
                 "the headers and payload shown above come from bytes that fail the checksum",
             )
@@ -469,7 +538,7 @@ class Walker:
                     "a 2-byte value length",
                     note,
                 )
-            size: int = _U16.unpack_from(data, v)[0]
+            size: int = data.unpack(_U16, v)[0]
             if size > max_value:
                 f.add(v, 2, f"{h} value_length", str(size), "bad")
                 f.stop(
@@ -530,13 +599,13 @@ class Walker:
         return end
 
 
-def _payload_summary(view: PayloadView, payload: bytes) -> str:
+def _payload_summary(view: PayloadView, payload: Union[bytes, memoryview]) -> str:
     size = len(payload)
     if view.kind == "empty":
         return "0 bytes"
     kind = view.summary.split(",")[0]
     text = ""
     if view.kind in ("json", "text"):
-        flat = " ".join(safe_text(payload.decode("utf-8", "replace")).split())
+        flat = " ".join(safe_text(bytes(payload[:200]).decode("utf-8", "replace")).split())
         text = ": " + (flat if len(flat) <= 40 else flat[:37] + "...")
     return f"{size} bytes, {kind}{text}"
