@@ -50,9 +50,9 @@ examples:
   eventstream dump --base64 response.txt       base64 or hex text (--hex) instead of bytes
   some-client | eventstream dump --follow -    messages as they arrive
   eventstream split capture.bin --out corpus/  one file per message
-  eventstream verify out/*.eventstream          one verdict line per file
-  eventstream dump --keep-going --resync x.bin  every fault, not just the first
-  eventstream dump capture.har                  HTTP and HAR captures are unwrapped
+  eventstream verify out/*.eventstream         one verdict line per file
+  eventstream dump --keep-going --resync x.bin every fault, not just the first
+  eventstream dump capture.har                 HTTP and HAR captures are unwrapped
   eventstream dump --json-readable x.bin | jq .headers"""
 
 _SIZE = re.compile(r"^\s*(\d+)\s*([kmg]?)(i?b)?\s*$", re.I)
