@@ -135,7 +135,7 @@ def test_encode_of_20000_messages_as_a_user_runs_it(tmp_path):
     """The quadratic reader took 18 s for 25,000 messages; linear takes about 1.5 s."""
     source = tmp_path / "many.jsonl"
     source.write_text(_jsonl(20000))
-    result, elapsed = timed("encode", str(source), "-o", str(tmp_path / "out.es"), bound=8)
+    result, _ = timed("encode", str(source), "-o", str(tmp_path / "out.es"), bound=8)
     one_line_exit(result, 0)
     assert (tmp_path / "out.es").stat().st_size == 20000 * 52
 
