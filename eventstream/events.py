@@ -454,7 +454,9 @@ def _read_rest_of_json(error: NotAnEventStreamError, source: Any, chunk_size: in
     if not json_bytes_wanted(error):
         return
     completer = JsonCompleter(error)
-    read = getattr(source, "read", None)
+    # read1, as iter_messages reads: a buffered socket's read(n) would wait for n
+    # bytes, or for the peer to close a connection it keeps open after the body.
+    read = getattr(source, "read1", None) or getattr(source, "read", None)
     # The source failing now must not replace the error being reported.
     with contextlib.suppress(Exception):
         while True:

@@ -155,7 +155,8 @@ class H2Request:
             if self.status != 200:
                 self.raw_body += event.data
                 return []
-            return self.body.feed(event.data)
+            messages: List[Message] = self.body.feed(event.data)
+            return messages
         elif isinstance(event, (h2.events.StreamEnded, h2.events.StreamReset)):
             self.closed = True
             if isinstance(event, h2.events.StreamReset):

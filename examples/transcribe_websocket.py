@@ -151,6 +151,14 @@ class LivePrinter:
         self.out.flush()
 
 
+def _refusal_body(exc: BaseException) -> str:
+    """The body of a refused handshake (the service says there why, e.g. a bad signature)."""
+    body = getattr(getattr(exc, "response", None), "body", None)
+    if not body:
+        return ""
+    return ": " + bytes(body).decode("utf-8", errors="replace")
+
+
 def main(argv: Optional[List[str]] = None, out: TextIO = sys.stdout) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     add_common_arguments(parser)
@@ -186,7 +194,7 @@ def main(argv: Optional[List[str]] = None, out: TextIO = sys.stdout) -> int:
         return 1
     except (OSError, ConnectionClosed, InvalidHandshake, InvalidURI, EventStreamError) as exc:
         # EventStreamError: a frame that does not decode or is not a transcript
-        print(f"\nconnection: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"\nconnection: {type(exc).__name__}: {exc}{_refusal_body(exc)}", file=sys.stderr)
         return 1
     return 0
 

@@ -193,7 +193,10 @@ def test_deep_json_is_json_not_a_recursion_error():
 
 
 def _cli(*args, data):
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    # The subprocess imports the same copy of the package as this test run (the installed one
+    # under CI's PyPy step, whose source tree has no compiled module).
+    package_parent = os.path.dirname(os.path.dirname(eventstream.__file__))
+    env = dict(os.environ, PYTHONPATH=package_parent)
     start = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-m", "eventstream", *args],
@@ -450,3 +453,35 @@ def test_reading_on_is_bounded_and_only_for_json():
 
     with pytest.raises(NotAnEventStreamError):
         list(eventstream.iter_events(failing()))
+
+
+@pytest.mark.usefixtures("backend")
+def test_reading_on_does_not_wait_for_the_peer_to_close():
+    # A server that sends a JSON error body in two TCP segments and keeps the connection
+    # open (keep-alive): the rest of the body is read as it arrives, as iter_messages reads
+    # (read1), not with a buffered read(n) that waits for n bytes or the close.
+    import socket
+    import threading
+
+    left, right = socket.socketpair()
+    done = threading.Event()
+
+    def serve():
+        with left:
+            left.sendall(JSON_ERROR[:14])
+            time.sleep(0.05)
+            left.sendall(JSON_ERROR[14:])
+            done.wait(10)
+
+    server = threading.Thread(target=serve)
+    server.start()
+    start = time.monotonic()
+    try:
+        with right, right.makefile("rb") as reader, pytest.raises(NotAnEventStreamError) as caught:
+            list(eventstream.iter_events(reader))
+        elapsed = time.monotonic() - start
+    finally:
+        done.set()
+        server.join()
+    _check(caught.value, "json", ERROR_TEXT)
+    assert elapsed < 5

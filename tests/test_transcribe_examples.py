@@ -422,3 +422,32 @@ def test_http2_example_reports_a_refused_request(
         )
     assert status == 1
     assert "HTTP 403" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- against the offline server
+
+
+@pytest.mark.parametrize("client", ["websocket", "http2"])
+@pytest.mark.parametrize("channels", [1, 2])
+def test_examples_against_the_offline_transcribe_server(
+    client: str, channels: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from eventstream.testing.servers._thread import ServerThread
+    from eventstream.testing.servers.transcribe import DEFAULT_CREDENTIALS, TranscribeServer
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", DEFAULT_CREDENTIALS.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", DEFAULT_CREDENTIALS.secret_key)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    module = transcribe_websocket if client == "websocket" else transcribe_http2_sender
+    with ServerThread(
+        TranscribeServer(["One two three.", "Four five."], seconds_per_word=0.1)
+    ) as s:
+        endpoint = s.websocket_endpoint if client == "websocket" else s.http2_endpoint
+        out = io.StringIO()
+        args = ["--silence", "2", "--endpoint", endpoint, "--pace", "0", "--stability", "high"]
+        status = module.main([*args, "--channels", str(channels)], out=out)
+    assert status == 0
+    if channels == 1:
+        assert out.getvalue() == "One two three.\nFour five.\n"
+    else:
+        assert out.getvalue() == "[ch_0] One two three.\n[ch_1] Four five.\n"
