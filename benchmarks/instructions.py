@@ -13,10 +13,13 @@ warms it up, then runs it N times and 2N times, calling ``os.getppid()`` (a
 libc call nothing else makes) between the phases; ``--dump-before=getppid``
 makes callgrind write one count per phase.  The 2N phase minus the N phase,
 divided by the messages, is the count per message: start-up, set-up and the
-phases' fixed overhead cancel.  ``count_many`` counts many bodies in one
-valgrind run (``targets.py`` uses it).  The many-message workloads are scaled
-down to 1,000 messages here (callgrind runs ~50x slower); per message that
-changes nothing, as no two of their header blocks repeat anyway.
+phases' fixed overhead cancel.  Objects alive before a body's phases are
+frozen (``gc.freeze``), so the collector's share of a count depends on the
+body, not on the bodies counted before it in the same process.
+``count_many`` counts many bodies in one valgrind run (``targets.py`` uses
+it).  The many-message workloads are scaled down to 1,000 messages here
+(callgrind runs ~50x slower); per message that changes nothing, as no two of
+their header blocks repeat anyway.
 
 Instructions are not time (a cache miss costs more than an add, and the
 kernel's work, e.g. page faults on fresh 16 MiB buffers, is not counted), so
@@ -26,6 +29,7 @@ ratios against peers from counts are indicative.  Needs valgrind.
 from __future__ import annotations
 
 import argparse
+import gc
 import glob
 import json
 import os
@@ -77,6 +81,10 @@ def _run_bodies(bodies: Sequence[Body]) -> None:
         chosen = found["c" if impl == "floor" else impl]
         chosen.activate()
         run = boundary.floor_body(op, workload) if impl == "floor" else chosen.body(op, workload)[0]
+        # Set-up data (and other bodies') out of the collector's sight: what the
+        # collector costs then depends on the body alone, not on what ran before.
+        gc.collect()
+        getattr(gc, "freeze", lambda: None)()  # CPython 3.7+; PyPy has none
         warm, n = _phases(workload)
         for _ in range(warm):
             run()

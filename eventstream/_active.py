@@ -6,17 +6,19 @@ Every codec entry point reads ``_active.backend`` at call time, so
 
 from __future__ import annotations
 
-from types import ModuleType
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from ._select import load, select
 
-backend: ModuleType
+if TYPE_CHECKING:
+    from ._backend import Backend
+
+backend: Backend
 fallback_reason: Optional[str]
 backend, fallback_reason = select()
 
 
-def use(name: str) -> ModuleType:
+def use(name: str) -> Backend:
     """Switch the active backend to ``"c"`` or ``"python"``; returns the previous one.
 
     For tests and benchmarks that compare the backends in one process.
@@ -28,6 +30,6 @@ def use(name: str) -> ModuleType:
     return previous
 
 
-def restore(module: ModuleType) -> None:
+def restore(module: Backend) -> None:
     global backend
     backend = module

@@ -38,7 +38,7 @@ from __future__ import annotations
 import platform
 import struct
 import zlib
-from typing import Any, Dict, List, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from . import errors as E
 from ._eventstream_c import ffi, lib
@@ -280,13 +280,6 @@ def _payload(buf: bytes, start: int, copy: bool) -> Any:
     return out
 
 
-# The last header block decode_bytes() met, the cache it was validated for, and
-# its headers: a stream of single messages nearly always repeats its block, and
-# comparing the bytes in place costs less than slicing them out and hashing them.
-# Replaced whole (one tuple), so threads always read a matching triple.
-_last_block: Tuple[object, bytes, Headers] = (None, b"", _EMPTY_HEADERS)
-
-
 def decode_bytes(
     buf: bytes, limits: Limits, cache: DecodeCache, copy: bool = True
 ) -> Message | None:
@@ -300,25 +293,25 @@ def decode_bytes(
     bytes or trailing bytes, or limits C cannot hold); the caller then takes the
     general path, which says which.
     """
-    global _last_block
     lim = _DEFAULT_LIM if limits is DEFAULT_LIMITS else _limits_struct(limits)
-    h = _check_one(buf, len(buf), lim)  # 1 + headers_length, or 0
-    if h == 1:
-        return _new(Message, (_EMPTY_HEADERS, _payload(buf, 12, copy)))
+    n = len(buf)
+    h = _check_one(buf, n, lim)  # 1 + headers_length, or 0
     if not h:
         return None
     ps = h + 11
-    last_cache, block, headers = _last_block
-    if last_cache is not cache or len(block) != h - 1 or not buf.startswith(block, 12):
+    if ps == 12:
+        headers: Optional[Headers] = _EMPTY_HEADERS
+    else:
         block = buf[12:ps]
-        headers = cache.get(block)  # type: ignore[assignment]
+        headers = cache.get(block)
         if headers is None:
             walked = _walk(block, 12, 0, limits)
-            if type(walked) is tuple:
-                return None
+            if not isinstance(walked, Headers):
+                return None  # a header fault: the general path reports it
             headers = walked
             remember_block(cache, block, headers)
-        _last_block = (cache, block, headers)
+    if copy and n < _GIL_FREE_COPY:
+        return _new(Message, (headers, buf[ps:-4]))
     return _new(Message, (headers, _payload(buf, ps, copy)))
 
 
@@ -329,6 +322,7 @@ def decode_frames(
     limits: Limits,
     cache: DecodeCache,
     max_frames: int = -1,
+    copy: bool = True,
 ) -> Tuple[List[Message], int, E.Fault | None]:
     """Decode the complete messages in ``buf[pos:end]``; see ``_backend_python.decode_frames``."""
     messages: List[Message] = []
@@ -359,6 +353,8 @@ def decode_frames(
     append = messages.append
     cache_get = cache.get
     last = _EMPTY_HEADERS
+    # Payloads of a bytes buffer: slices (copies), or read-only views if not ``copy``.
+    sliced: Any = buf if copy or src is not buf else memoryview(buf)
     try:
         while True:
             n = _decode_batch(src, pos, end, max_frames, batch)
@@ -390,7 +386,9 @@ def decode_frames(
                             di += info * _HEADER_FIELDS
                         last = headers
                     append(
-                        _new(Message, (headers, buf[ps:pe] if src is buf else bytes(view[ps:pe])))
+                        _new(
+                            Message, (headers, sliced[ps:pe] if src is buf else bytes(view[ps:pe]))
+                        )
                     )
                 pos = pe + 4
                 if max_frames > 0:
@@ -410,7 +408,7 @@ def decode_frames(
                 cached = cache_get(block)
                 if cached is not None:
                     pe = fault[_FAULT_PAYLOAD_END]
-                    append(new_message(cached, buf[ps:pe] if src is buf else bytes(view[ps:pe])))
+                    append(new_message(cached, sliced[ps:pe] if src is buf else bytes(view[ps:pe])))
                     pos = pe + 4
                     if max_frames > 0:
                         max_frames -= 1

@@ -14,8 +14,8 @@ import zlib
 from itertools import repeat as _repeat
 from typing import Any, List, Optional, Tuple, Union
 
+from . import _reference
 from . import errors as E
-from . import types as _types
 from ._header_cache import (
     DecodeCache,
     header_cache,
@@ -29,6 +29,7 @@ from .types import (
     Headers,
     Message,
     new_headers,
+    uuid_from_bytes,
 )
 
 NAME = "python"
@@ -37,7 +38,6 @@ Buffer = Union[bytes, bytearray, memoryview]
 
 _unpack_prelude = struct.Struct(">III").unpack_from
 _unpack_u32 = struct.Struct(">I").unpack_from
-_unpack_u16 = struct.Struct(">H").unpack_from
 _unpack_i8 = struct.Struct(">b").unpack_from
 _unpack_i16 = struct.Struct(">h").unpack_from
 _unpack_i32 = struct.Struct(">i").unpack_from
@@ -73,77 +73,23 @@ class _HeaderFault(Exception):
         self.fault = fault
 
 
-def _header_fault(
-    block: bytes, p: int, base: int, frame: int, max_value: int, count: int, max_headers: int
-) -> E.Fault:
-    """The fault of the header at ``block[p]``, which the fast walk rejected.
-
-    ``count`` headers precede it.  The check order per header (the C core walks
-    in the same order): more than ``max_headers`` headers; name length 0; name
-    past the block; name UTF-8; type byte missing; unknown type; value (or its
-    length prefix) past the block; value length over the limit; value past the
-    block; string UTF-8.
-    """
-    end = len(block)
-    if count >= max_headers:
-        return (E.FAULT_HEADER_COUNT_LIMIT, base + p, frame, count + 1, max_headers)
-    name_len = block[p]
-    if name_len == 0:
-        return (E.FAULT_HEADER_NAME_EMPTY, base + p, frame, 0, 0)
-    t = p + 1 + name_len
-    if t > end:
-        return (E.FAULT_HEADER_NAME_OVERRUN, base + p, frame, name_len, end - p - 1)
-    try:
-        block[p + 1 : t].decode("utf-8")
-    except UnicodeDecodeError:
-        return (E.FAULT_HEADER_NAME_UTF8, base + p + 1, frame, 0, 0)
-    if t >= end:
-        return (E.FAULT_HEADER_TYPE_MISSING, base + t, frame, 0, 0)
-    code = block[t]
-    v = t + 1
-    if code > 9:
-        return (E.FAULT_HEADER_TYPE_UNKNOWN, base + t, frame, code, 0)
-    left = end - v
-    if code == 6 or code == 7:
-        if left < 2:
-            return (E.FAULT_HEADER_VALUE_OVERRUN, base + v, frame, 2, left)
-        size = _unpack_u16(block, v)[0]
-        if size > max_value:
-            return (E.FAULT_HEADER_VALUE_LIMIT, base + v, frame, size, max_value)
-        if size + 2 > left:
-            return (E.FAULT_HEADER_VALUE_OVERRUN, base + v, frame, size + 2, left)
-        # Only a string's UTF-8 is left to be wrong.
-        return (E.FAULT_HEADER_VALUE_UTF8, base + v + 2, frame, 0, 0)
-    size = _SIZE_BY_CODE[code]
-    return (E.FAULT_HEADER_VALUE_OVERRUN, base + v, frame, size, left)
-
-
 # Value size of the fixed-width types by code (bools: 0; 6 and 7 are variable).
 _SIZE_BY_CODE = (0, 0, 1, 2, 4, 8, 0, 0, 8, 16)
 _UNPACK_BY_CODE = (None, None, _unpack_i8, _unpack_i16, _unpack_i32, _unpack_i64, None, None,
                    _unpack_i64, None)  # fmt: skip
 _UUID = HEADER_TYPES[9]
 _new = tuple.__new__
-_object_new = object.__new__
-_int_from_bytes = int.from_bytes
-_uuid_parts: Any = None  # types._load_uuid_parts(), once a UUID header is seen
 
 
-def _load_uuid_parts() -> Any:
-    global _uuid_parts
-    _uuid_parts = _types._load_uuid_parts()
-    return _uuid_parts
-
-
-def _parse_header_block(
-    block: bytes, base: int, frame: int, max_value: int, max_headers: int
-) -> Headers:
+def _parse_header_block(block: bytes, base: int, frame: int, limits: Limits) -> Headers:
     """Parse and validate a header block; ``base`` is the offset of ``block[0]``.
 
-    The walk takes every well-formed header at full speed; at the first
-    header that fails any check, :func:`_header_fault` works out which check
-    failed first, in the documented order.
+    The walk takes every well-formed header at full speed; when a header fails
+    any check, the reference walk (:mod:`eventstream._reference`) works out
+    which check failed first, in the documented order.
     """
+    max_value = limits[2]
+    max_headers = limits[3]
     headers: List[Header] = []
     append = headers.append
     cached = header_cache.get
@@ -184,12 +130,7 @@ def _parse_header_block(
                 p = t + 17
                 if p > end:
                     raise IndexError
-                # uuid.UUID(bytes=...) without its argument checks (see types.uuid_from_bytes)
-                uuid_cls, unknown, set_int, set_safe = _uuid_parts or _load_uuid_parts()
-                u = _object_new(uuid_cls)
-                set_int(u, _int_from_bytes(block[v:p], "big"))
-                set_safe(u, unknown)
-                append(_new(Header, (name, _UUID, u)))
+                append(_new(Header, (name, _UUID, uuid_from_bytes(block[v:p]))))
             elif code <= 9:
                 v = t + 1
                 p = v + _SIZE_BY_CODE[code]
@@ -202,26 +143,11 @@ def _parse_header_block(
             if p < end:
                 raise IndexError  # more than max_headers headers
     except (IndexError, UnicodeDecodeError):
-        # ``p`` may have moved past the header that failed: find it again.
-        q = 0
-        for _ in headers:
-            q = _next_header(block, q)
-        fault = _header_fault(block, q, base, frame, max_value, len(headers), max_headers)
+        fault = _reference.walk(block, limits, base, frame)[1]
+        if fault is None:  # the two walks disagree: never seen, tested on arbitrary input
+            raise AssertionError(f"fast walk rejected a valid header block {block!r}") from None
         raise _HeaderFault(fault) from None
     return _new(Headers, headers)
-
-
-def _next_header(block: bytes, p: int) -> int:
-    """Offset of the header after the (valid) one at ``block[p]``."""
-    t = p + 1 + block[p]
-    code = block[t]
-    if code == 6 or code == 7:
-        return t + 3 + (block[t + 1] << 8 | block[t + 2])
-    return t + 1 + _SIZE_BY_CODE[code]
-
-
-# The last header block decode_bytes() met, with its cache (see _backend_c).
-_last_block: Tuple[object, bytes, Headers] = (None, b"", _EMPTY_HEADERS)
 
 
 def decode_bytes(
@@ -235,11 +161,10 @@ def decode_bytes(
     None means "not exactly one valid message" (a fault, too few bytes or
     trailing bytes); the caller then takes the general path, which says which.
     """
-    global _last_block
     end = len(buf)
     if end < 16:
         return None
-    max_payload, max_block, max_value, max_headers = limits
+    max_payload, max_block = limits[0], limits[1]
     total, headers_len, prelude_crc = _unpack_prelude(buf, 0)
     if (
         total != end
@@ -257,17 +182,14 @@ def decode_bytes(
     if ps == 12:
         headers = _EMPTY_HEADERS
     else:
-        last_cache, block, headers = _last_block
-        if last_cache is not cache or len(block) != headers_len or not buf.startswith(block, 12):
-            block = buf[12:ps]
-            headers = cache.get(block)  # type: ignore[assignment]
-            if headers is None:
-                try:
-                    headers = _parse_header_block(block, 12, 0, max_value, max_headers)
-                except _HeaderFault:
-                    return None
-                remember_block(cache, block, headers)
-            _last_block = (cache, block, headers)
+        block = buf[12:ps]
+        headers = cache.get(block)  # type: ignore[assignment]
+        if headers is None:
+            try:
+                headers = _parse_header_block(block, 12, 0, limits)
+            except _HeaderFault:
+                return None
+            remember_block(cache, block, headers)
     return _new(Message, (headers, buf[ps:crc_at] if copy else memoryview(buf)[ps:crc_at]))
 
 
@@ -278,6 +200,7 @@ def decode_frames(
     limits: Limits,
     cache: DecodeCache,
     max_frames: int = -1,
+    copy: bool = True,
 ) -> Tuple[List[Message], int, Optional[E.Fault]]:
     """Decode the complete messages in ``buf[pos:end]``.
 
@@ -294,7 +217,7 @@ def decode_frames(
     """
     messages: List[Message] = []
     append = messages.append
-    max_payload, max_block, max_value, max_headers = limits
+    max_payload, max_block = limits[0], limits[1]
     data: bytes = buf  # type: ignore[assignment]  # only read when buf is bytes
     if type(buf) is bytes:
         # Slices of bytes are bytes: no memoryview, no second copy.
@@ -303,6 +226,8 @@ def decode_frames(
         view = memoryview(buf)
         if view.format != "B" or view.ndim != 1:
             view = view.cast("B")
+    # Payloads of a bytes buffer: slices (copies), or read-only views if not ``copy``.
+    sliced: Buffer = data if copy or view is not None else memoryview(data)
     crc = zlib.crc32
     while end - pos >= 12 and max_frames != 0:
         total, headers_len, prelude_crc = _unpack_prelude(buf, pos)
@@ -338,13 +263,13 @@ def decode_frames(
             headers = cache.get(block)
             if headers is None:
                 try:
-                    headers = _parse_header_block(block, start, pos, max_value, max_headers)
+                    headers = _parse_header_block(block, start, pos, limits)
                 except _HeaderFault as exc:
                     return messages, pos, exc.fault
                 remember_block(cache, block, headers)
         else:
             headers = _EMPTY_HEADERS
-        payload = data[payload_at:crc_at] if view is None else bytes(view[payload_at:crc_at])
+        payload = sliced[payload_at:crc_at] if view is None else bytes(view[payload_at:crc_at])
         append(_new(Message, (headers, payload)))
         pos += total
         max_frames -= 1

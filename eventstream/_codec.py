@@ -20,6 +20,7 @@ from .types import Message
 Buffer = Union[bytes, bytearray, memoryview]
 
 _DEFAULT_CACHE = decode_cache_for(DEFAULT_LIMITS)
+_DEFAULT_MAX_PAYLOAD = DEFAULT_LIMITS.max_payload
 
 
 def _immutable_bytes(data: object) -> bytes:
@@ -63,9 +64,13 @@ def decode(data: Buffer, *, limits: Optional[Limits] = None, copy: bool = True) 
         cache = decode_cache_for(limits)
     if type(data) is not bytes:
         data = _immutable_bytes(data)
-    message = _active.backend.decode_bytes(data, limits, cache, copy)
+    message = (
+        _active.backend.decode_bytes(data, limits, cache)
+        if copy
+        else _active.backend.decode_bytes(data, limits, cache, False)
+    )
     if message is not None:
-        return message  # type: ignore[no-any-return]
+        return message
     # Not exactly one valid message: the general path finds out what is wrong.
     end = len(data)
     messages, pos, fault = _active.backend.decode_frames(data, 0, end, limits, cache, 1)
@@ -79,7 +84,7 @@ def decode(data: Buffer, *, limits: Optional[Limits] = None, copy: bool = True) 
     if not copy:
         view = memoryview(data)[end - 4 - len(message.payload) : -4]
         message = tuple.__new__(Message, (message.headers, view))
-    return message  # type: ignore[no-any-return]
+    return message
 
 
 def encode(message: Message, *, limits: Optional[Limits] = None) -> bytes:
@@ -94,9 +99,18 @@ def encode(message: Message, *, limits: Optional[Limits] = None) -> bytes:
     if type(message) is not Message and not isinstance(message, Message):
         raise TypeError(f"encode() takes a Message, got {type(message).__name__}")
     headers, payload = message
-    block, longest, count = encode_block(headers)
-    if limits is None:
-        limits = DEFAULT_LIMITS
+    block, longest, count, fits_default = encode_block(headers)
+    if limits is None and fits_default and len(payload) <= _DEFAULT_MAX_PAYLOAD:
+        # The common case in two checks (the default limits keep the total far
+        # below 4 GiB).
+        return _active.backend.encode_frame(block, payload)
+    _check_encode_limits(block, longest, count, payload, limits or DEFAULT_LIMITS)
+    return _active.backend.encode_frame(block, payload)
+
+
+def _check_encode_limits(
+    block: bytes, longest: int, count: int, payload: Buffer, limits: Limits
+) -> None:
     max_payload, max_block, max_value, max_headers = limits
     if len(block) > max_block:
         raise errors.HeadersTooLargeError(
@@ -119,4 +133,3 @@ def encode(message: Message, *, limits: Optional[Limits] = None) -> bytes:
             f"a message of {MIN_MESSAGE_LENGTH + len(block) + len(payload)} bytes does not fit"
             f" the 32-bit total_length field (at most {MAX_WIRE_MESSAGE_LENGTH})"
         )
-    return _active.backend.encode_frame(block, payload)  # type: ignore[no-any-return]

@@ -62,11 +62,14 @@ class Decoder:
         running call.  Separate decoders are independent.
     """
 
-    def __init__(self, limits: Optional[Limits] = None) -> None:
+    def __init__(self, limits: Optional[Limits] = None, *, copy: bool = True) -> None:
         if limits is not None and not isinstance(limits, Limits):
             raise TypeError(
                 f"Decoder(limits=...) takes an eventstream.Limits, got {type(limits).__name__}"
             )
+        # copy=False: a message that lies whole in one chunk gets a read-only
+        # memoryview of the chunk (bytes) or of a private copy as its payload.
+        self._copy = copy
         self._limits = limits or DEFAULT_LIMITS
         self._cache = decode_cache_for(self._limits)
         self._buffer = bytearray()
@@ -150,7 +153,7 @@ class Decoder:
         data = chunk if type(chunk) is bytes else bytes(chunk)
         end = len(data)
         messages, pos, fault = _active.backend.decode_frames(
-            data, 0, end, self._limits, self._cache
+            data, 0, end, self._limits, self._cache, -1, self._copy
         )
         base = self._offset
         self._offset = base + pos
@@ -160,7 +163,7 @@ class Decoder:
                 self._note_need(buffer)
         if fault is not None:
             self._fail(errors.fault_error(fault, base), messages)
-        return messages  # type: ignore[no-any-return]
+        return messages
 
     def _note_need(self, buffer: bytearray) -> None:
         """Record how many bytes the held (incomplete, fault-free) message needs."""

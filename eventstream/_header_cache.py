@@ -32,55 +32,41 @@ MAX_HEADER_ENTRIES = 512
 MAX_HEADER_BYTES = 128
 
 
-class DecodeCache(Dict[bytes, Headers]):
-    """Header blocks (their bytes) and their headers, validated under ``limits``.
-
-    One per :class:`Limits` value (:func:`decode_cache_for`): a block is only in
-    the cache of the limits it was validated under, so a lookup never skips a
-    check, and a decoder that holds its cache holds its limits with it.
-    """
-
-    __slots__ = ("limits",)
-
-    def __init__(self, limits: Limits) -> None:
-        super().__init__()
-        self.limits = limits
+# Header blocks (their bytes) and their headers, validated under one Limits value:
+# one such dict per Limits value (decode_cache_for), so a lookup never skips a
+# check.  A plain dict: its lookups are the hot path of every decode.
+DecodeCache = Dict[bytes, Headers]
 
 
 header_cache: Dict[bytes, Header] = {}
 # Headers -> (block bytes, longest value, header count): see _header_codec.encode_block
-EncodeCache = Dict[Headers, Tuple[bytes, int, int]]
+EncodeCache = Dict[Headers, Tuple[bytes, int, int, bool]]
 
 # The decode caches by Limits value.  At most MAX_CACHES are kept here (the oldest
 # made is dropped first; a Decoder holding one keeps it for itself), so a process
 # that decodes under many distinct limits holds a bounded number of caches.  The
-# default limits' cache is always kept.
+# default limits' cache is always kept (it is made first, and never dropped).
 MAX_CACHES = 8
-_decode_caches: Dict[Limits, DecodeCache] = {}
-_default_cache = DecodeCache(DEFAULT_LIMITS)
+_decode_caches: Dict[Limits, DecodeCache] = {DEFAULT_LIMITS: {}}
 encode_cache: EncodeCache = {}
 
 
 def decode_cache_for(limits: Limits) -> DecodeCache:
     """The decode cache of ``limits`` (made on first use)."""
-    if limits is DEFAULT_LIMITS:
-        return _default_cache
     if type(limits) is not Limits:
         raise TypeError(f"limits must be a Limits, got {type(limits).__name__}")
     cache = _decode_caches.get(limits)
     if cache is None:
-        if limits == DEFAULT_LIMITS:
-            return _default_cache
         while len(_decode_caches) >= MAX_CACHES:
             try:
-                oldest = next(iter(_decode_caches))
+                oldest = list(_decode_caches)[1]  # [0] is the default limits' cache
                 dropped = _decode_caches.pop(oldest)
-            except (StopIteration, RuntimeError, KeyError):  # another thread was first
+            except (IndexError, KeyError):  # another thread was first
                 continue
             # Anyone still holding it keeps a working cache, emptied to free memory
             # at once.
             dropped.clear()
-        cache = _decode_caches.setdefault(limits, DecodeCache(limits))
+        cache = _decode_caches.setdefault(limits, {})
     return cache
 
 
@@ -100,7 +86,7 @@ def remember_header(raw: bytes, header: Header) -> None:
         header_cache[raw] = header
 
 
-def remember_encoding(headers: Headers, encoded: Tuple[bytes, int, int]) -> None:
+def remember_encoding(headers: Headers, encoded: Tuple[bytes, int, int, bool]) -> None:
     if len(encoded[0]) <= MAX_BLOCK and len(headers) <= MAX_HEADERS:
         if len(encode_cache) >= MAX_ENTRIES:
             encode_cache.clear()
@@ -109,9 +95,9 @@ def remember_encoding(headers: Headers, encoded: Tuple[bytes, int, int]) -> None
 
 def clear() -> None:
     """Empty every cache (tests and memory-conscious callers)."""
-    for cache in list(_decode_caches.values()):
+    for limits, cache in list(_decode_caches.items()):
         cache.clear()
-    _decode_caches.clear()
-    _default_cache.clear()
+        if limits is not DEFAULT_LIMITS:
+            _decode_caches.pop(limits, None)
     encode_cache.clear()
     header_cache.clear()

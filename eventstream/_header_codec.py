@@ -10,6 +10,7 @@ import struct
 from typing import Tuple
 
 from . import _header_cache
+from .limits import DEFAULT_LIMITS
 from .types import Headers
 
 _pack_i8 = struct.Struct(">b").pack
@@ -41,15 +42,15 @@ def _encode_value(htype: int, value: object) -> bytes:
     return value.bytes  # type: ignore[attr-defined, no-any-return]  # 9: UUID
 
 
-EncodedBlock = Tuple[bytes, int, int]
-"""A header block's bytes, its longest string or bytes value (in bytes) and its
-number of headers: what encode() checks against the limits."""
+EncodedBlock = Tuple[bytes, int, int, bool]
+"""A header block's bytes, its longest string or bytes value (in bytes), its number
+of headers, and whether those three fit the default limits: what encode() checks."""
 
 # The last Headers object encoded and its block.  A client sending audio encodes
 # the same Headers object again and again, and checking identity costs less than
 # hashing it for the cache.  Replaced whole, so threads read a matching pair; it
 # holds a reference, so the identity cannot be taken over by a new object.
-last_encoded: Tuple[object, EncodedBlock] = ((), (b"", 0, 0))
+last_encoded: Tuple[object, EncodedBlock] = ((), (b"", 0, 0, True))
 
 
 def encode_block(headers: Headers) -> EncodedBlock:
@@ -71,7 +72,13 @@ def encode_block(headers: Headers) -> EncodedBlock:
             parts.append(raw_name)
             parts.append(_TYPE_BYTE[htype])
             parts.append(raw_value)
-        encoded = (b"".join(parts), longest, len(headers))
+        block = b"".join(parts)
+        fits = (
+            len(block) <= DEFAULT_LIMITS.max_header_block
+            and longest <= DEFAULT_LIMITS.max_header_value
+            and len(headers) <= DEFAULT_LIMITS.max_headers
+        )
+        encoded = (block, longest, len(headers), fits)
         _header_cache.remember_encoding(headers, encoded)
     last_encoded = (headers, encoded)
     return encoded

@@ -13,21 +13,23 @@ from __future__ import annotations
 
 import importlib
 import os
-from types import ModuleType
-from typing import Optional, Tuple
+from typing import TYPE_CHECKING, Optional, Tuple, cast
+
+if TYPE_CHECKING:
+    from ._backend import Backend
 
 COMPILED_MODULE = "eventstream._eventstream_c"
 CHOICES = ("auto", "c", "python")
 
 
-def load(name: str) -> ModuleType:
+def load(name: str) -> Backend:
     """Import one backend module by its ``NAME``."""
     if name in ("c", "python"):
-        return importlib.import_module(f"eventstream._backend_{name}")
+        return cast("Backend", importlib.import_module(f"eventstream._backend_{name}"))
     raise ValueError(f"unknown backend {name!r}; choose 'c' or 'python'")
 
 
-def select() -> Tuple[ModuleType, Optional[str]]:
+def select() -> Tuple[Backend, Optional[str]]:
     """The backend to use, and why the C backend is not used (``None`` if it is)."""
     choice = os.environ.get("EVENTSTREAM_BACKEND", "").strip().lower() or "auto"
     if choice not in CHOICES:

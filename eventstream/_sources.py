@@ -111,7 +111,7 @@ def classify_sync(source: object) -> str:
         )
     hint = _response_hint(source, asynchronous=False)
     if hint:
-        raise TypeError(f"{where} cannot read a {_name(source)} itself: {hint}")
+        raise TypeError(f"{where} cannot read {_name(source)} itself: {hint}")
     if hasattr(source, "read"):
         check_sync_file(source, where)
         return "file"
@@ -161,7 +161,10 @@ def _wait_readable(source: Any) -> None:
     except (AttributeError, OSError, ValueError):
         time.sleep(_POLL_SECONDS)
         return
-    select.select([fd], [], [])
+    try:
+        select.select([fd], [], [])
+    except (OSError, ValueError):  # select() cannot wait on it (a pipe on Windows)
+        time.sleep(_POLL_SECONDS)
 
 
 def file_chunks(source: Any, chunk_size: int) -> Iterator[Chunk]:
@@ -206,7 +209,7 @@ def classify_async(source: object) -> None:
         )
     hint = _response_hint(source, asynchronous=True)
     if hint:
-        raise TypeError(f"{where} cannot read a {_name(source)} itself: {hint}")
+        raise TypeError(f"{where} cannot read {_name(source)} itself: {hint}")
     read = getattr(source, "read", None)
     if read is not None:
         if isinstance(source, io.IOBase):

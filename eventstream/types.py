@@ -140,7 +140,7 @@ def datetime_from_timestamp(milliseconds: int) -> _datetime.datetime:
             "datetime_from_timestamp() takes an int of milliseconds since the epoch, "
             f"got {type(milliseconds).__name__}"
         )
-    milliseconds = int.__int__(milliseconds)
+    milliseconds = int.__add__(milliseconds, 0)  # an exact int, whatever a subclass overrides
     epoch = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
     try:
         return epoch + datetime.timedelta(milliseconds=milliseconds)
@@ -186,7 +186,8 @@ def _check_int(name: str, htype: HeaderType, value: object) -> int:
             f"header {name!r}: {htype.name} needs an int, got {type(value).__name__}"
         )
     if type(value) is not int:
-        value = int.__int__(value)
+        # int's own addition gives an exact int (PyPy's int.__int__ calls an override).
+        value = int.__add__(value, 0)
     low, high = INT_RANGES[htype]
     if not low <= value <= high:
         raise ValueOutOfRangeError(
@@ -561,7 +562,7 @@ HeadersInput = Union[Mapping[str, Any], Iterable[Union[Header, Tuple[str, int, A
 # equality and hashing are str's own: no subclass can make a lookup match an
 # entry built from other values.  Bounded: emptied when full.
 _INFERRED: Dict[Tuple[Tuple[str, str], ...], Headers] = {}
-_INFERRED_MAX_ENTRIES = 256
+_INFERRED_MAX_ENTRIES = 64  # at most ~2.5 MB; a client repeats one or two dicts
 _INFERRED_MAX_HEADERS = 16
 _INFERRED_MAX_VALUE = 256  # characters
 

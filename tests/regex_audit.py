@@ -117,11 +117,16 @@ def find_patterns(root: Path = PACKAGE) -> List[Found]:
 # ---------------------------------------------------------------- adversarial inputs
 
 
+def _name(opcode: Any) -> str:
+    """An sre opcode's name (``str()`` of one is its number on Python 3.9 and PyPy)."""
+    return str(getattr(opcode, "name", opcode))
+
+
 def _pieces(parsed: sre_parse.SubPattern, runs: List[str], chars: Set[str]) -> None:
     """Literal runs (``<!--``, ``-->``) and single characters a pattern mentions."""
     current: List[str] = []
     for op, arg in parsed.data:
-        name = str(op)
+        name = _name(op)
         if name == "LITERAL":
             current.append(chr(arg))
             chars.add(chr(arg))
@@ -131,11 +136,11 @@ def _pieces(parsed: sre_parse.SubPattern, runs: List[str], chars: Set[str]) -> N
             current = []
         if name == "IN":
             for item_op, item in arg:
-                if str(item_op) == "LITERAL":
+                if _name(item_op) == "LITERAL":
                     chars.add(chr(item))
-                elif str(item_op) == "RANGE":
+                elif _name(item_op) == "RANGE":
                     chars.update((chr(item[0]), chr(item[1])))
-                elif str(item_op) == "CATEGORY":
+                elif _name(item_op) == "CATEGORY":
                     chars.update(" 0a")
         elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
             _pieces(arg[2], runs, chars)
@@ -198,10 +203,14 @@ def audit(found: Found, report: Callable[[str], None] = lambda line: None) -> Li
             text = unit * count + "\x00!"  # a tail that makes a match fail late
             subject: Union[str, bytes] = text.encode("latin-1", "replace") if binary else text
             elapsed = _time(found, compiled, subject)
+            if elapsed <= 4 * BOUND:
+                # The best of three: one slow run may be the scheduler (2 shared cores,
+                # sanitizer builds) or a JIT; a run far over the bound is not retried.
+                elapsed = min(elapsed, *(_time(found, compiled, subject) for _ in range(2)))
             if elapsed > BOUND:
                 problems.append(f"{name}: {elapsed:.2f} s at {len(subject)} chars")
                 break
-            if previous is not None and previous > 0.002 and elapsed > 10 * previous:
+            if previous is not None and previous > 0.005 and elapsed > 10 * previous:
                 problems.append(
                     f"{name}: {previous * 1000:.1f} ms at {size // 4} chars, "
                     f"{elapsed * 1000:.1f} ms at {size} (super-linear)"

@@ -249,7 +249,7 @@ def test_inspect_corrupted_copy_stops_at_the_crc(capsys, tmp_path):
     computed = zlib.crc32(data[502:902])
     assert f"message_crc                0x{stored:08X} MISMATCH" in out
     assert "FAULT at byte 902, in message 2 (which starts at byte 502):" in out
-    assert f"expected here: 0x{computed:08X}, the CRC32 of bytes 502-901" in out
+    assert f"the bytes give: 0x{computed:08X}, the CRC32 of bytes 502-901" in out
     assert 'header 1 value             "TranscriptEvenu"' in out  # the damage is visible
     assert "message 2 at byte 502: 404 bytes, event TranscriptEvenu" in out
     row = "  00000380  31 32 7d 5d 7d 7d 7b e4  24 28 00 00 00 fb 00 00  |12}]}}{.$(......|"

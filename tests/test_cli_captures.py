@@ -533,3 +533,9 @@ def test_the_chain_check_needs_credentials_from_the_environment(capsys, tmp_path
     assert result.status == 2 and "AWS_ACCESS_KEY_ID" in result.err
     result = run(["verify", "--seed-signature", SEED, str(path)], capsys)
     assert result.status == 2 and "--seed-signature needs --region" in result.err
+
+
+def test_curl_i_output_of_an_http2_response_is_unwrapped(capsys, tmp_path):
+    head = b"HTTP/2 200\r\ncontent-type: application/vnd.amazon.eventstream\r\n\r\n"
+    path = write(tmp_path, "curl.out", head + sample_bytes())
+    assert run(["verify", str(path)], capsys) == (0, f"{path}: OK, 8 messages, 2570 bytes\n", "")

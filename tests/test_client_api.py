@@ -231,11 +231,11 @@ def test_feed_accepts_every_bytes_like_chunk():
 
 def test_feed_accepts_non_contiguous_memoryviews_with_or_without_held_bytes():
     spread = bytes(b for byte in GOOD_BYTES for b in (byte, 0xEE))
-    view = memoryview(spread)[::2]
-    assert not view.c_contiguous
     for split in (0, 5, 40, len(GOOD_BYTES)):
+        view = memoryview(spread)[2 * split :: 2]  # one slice: PyPy 7.3 mis-slices a strided view
+        assert not view.c_contiguous or len(view) <= 1
         decoder = Decoder()
-        out = decoder.feed(GOOD_BYTES[:split]) + decoder.feed(view[split:])
+        out = decoder.feed(GOOD_BYTES[:split]) + decoder.feed(view)
         assert out == GOOD
     as_words = memoryview(GOOD_BYTES[:8]).cast("H")  # a non-byte format is read as its bytes
     decoder = Decoder()

@@ -203,3 +203,25 @@ def test_big_payloads_decode_alike_in_threads(backend: str) -> None:
     assert results == [True] * 15
     got = eventstream.decode(wires[0]).payload
     assert type(got) is bytes and got == payloads[0]
+
+
+def test_a_decoder_without_copy_views_messages_that_lie_whole_in_a_chunk(backend: str) -> None:
+    messages = [eventstream.Message({"n": k}, bytes([k]) * (100 + k)) for k in range(4)]
+    wire = b"".join(eventstream.encode(m) for m in messages)
+    decoder = eventstream.Decoder(copy=False)
+    got = decoder.feed(wire)
+    assert got == messages
+    assert all(type(m.payload) is memoryview and m.payload.obj is wire for m in got)
+    # Split across chunks, a message's payload is a copy; results are the same.
+    for size in (1, 7, 100, 4096):
+        decoder = eventstream.Decoder(copy=False)
+        out = []
+        for i in range(0, len(wire), size):
+            out += decoder.feed(wire[i : i + size])
+        decoder.close()
+        assert out == messages
+    mutable = bytearray(wire)
+    got = eventstream.Decoder(copy=False).feed(mutable)
+    mutable[:] = bytes(len(mutable))
+    assert got == messages  # views of a private copy, never of the caller's bytearray
+    assert all(type(m.payload) is bytes for m in eventstream.Decoder().feed(wire))

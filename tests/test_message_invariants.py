@@ -267,3 +267,25 @@ def test_dict_of_headers_works_and_to_dict_says_what_it_loses():
     # The loss to_dict() documents: the wire type (INT16 comes back as INT32).
     assert Message(headers.to_dict()).headers[0].type is HeaderType.INT32
     assert "wire type" in (Headers.to_dict.__doc__ or "")
+
+
+# ---------------------------------------------------------------- the header-dict cache
+
+
+def test_the_header_dict_cache_is_bounded_and_gives_what_inference_gives():
+    from collections import OrderedDict
+
+    from eventstream import types
+
+    audio = {":message-type": "event", ":event-type": "AudioEvent"}
+    assert Message(audio).headers is Message(dict(audio)).headers  # reused across chunks
+    assert Message(audio).headers == Message(OrderedDict(audio)).headers  # not cached
+    for i in range(1000):
+        assert Message({"n": str(i)}).headers.get_str("n") == str(i)
+    assert len(types._INFERRED) <= types._INFERRED_MAX_ENTRIES
+    long_value = {"k": "v" * 1000}  # too long to keep: built, not cached
+    assert Message(long_value).headers.get_str("k") == "v" * 1000
+    assert tuple(long_value.items()) not in types._INFERRED
+    with pytest.raises(NameTooLongError):  # invalid dicts are not cached either
+        Message({"": "x"})
+    assert (("", "x"),) not in types._INFERRED

@@ -259,3 +259,53 @@ def test_parse_fault() -> None:
         parse_fault("boom")
     with pytest.raises(ValueError, match="frame count"):
         parse_fault("cut@x")
+
+
+def test_botocore_bedrock_runtime_client_reads_the_server(server_for: Any) -> None:
+    """The official SDK's own parser (botocore) against the server: every event shape and
+    fault arrives as botocore reports the real service's."""
+    import botocore.session
+    from botocore.config import Config
+    from botocore.exceptions import ClientError, EventStreamError
+
+    session = botocore.session.get_session()  # one session: the service model loads once
+
+    def client(server: BedrockServer) -> Any:
+        return session.create_client(
+            "bedrock-runtime",
+            region_name="us-east-1",
+            endpoint_url=server.endpoint,
+            aws_access_key_id="AKIDTEST",
+            aws_secret_access_key="test-secret",
+            config=Config(retries={"total_max_attempts": 1}),
+        )
+
+    plain = client(server_for(script=["Hello from offline."]))
+    messages = [{"role": "user", "content": [{"text": "hi"}]}]
+    events = list(plain.converse_stream(modelId="m", messages=messages)["stream"])
+    assert [next(iter(e)) for e in events] == [
+        "messageStart",
+        *["contentBlockDelta"] * 3,
+        "contentBlockStop",
+        "messageStop",
+        "metadata",
+    ]
+    assert "".join(e["contentBlockDelta"]["delta"]["text"] for e in events[1:4]) == (
+        "Hello from offline."
+    )
+    chunks = list(plain.invoke_model_with_response_stream(modelId="m", body=b"{}")["body"])
+    assert json.loads(chunks[-1]["chunk"]["bytes"]) == {"type": "message_stop"}
+
+    failing = client(server_for(fault="exception@2"))
+    seen = []
+    with pytest.raises(EventStreamError) as info:
+        for item in failing.converse_stream(modelId="m", messages=messages)["stream"]:
+            seen.append(item)
+    assert len(seen) == 2
+    assert info.value.response["Error"]["Code"] == "modelStreamErrorException"
+
+    refused = client(server_for(fault="json-error"))
+    with pytest.raises(ClientError) as error:
+        refused.converse_stream(modelId="m", messages=messages)
+    assert error.value.response["Error"]["Code"] == "ValidationException"
+    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400

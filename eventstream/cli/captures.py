@@ -25,7 +25,7 @@ MAX_CHUNK_LINE = 1024
 MAX_HAR = 512 << 20  # bytes of HAR JSON read at most (it is parsed whole)
 PEEK = 32  # bytes looked at to recognise a capture (a live pipe is not held up for more)
 
-_STATUS = re.compile(rb"HTTP/1\.[01] (\d{3})[^\r\n]*")
+_STATUS = re.compile(rb"HTTP/(?:1\.[01]|2(?:\.0)?|3) (\d{3})[^\r\n]*")  # as curl -i shows them
 _CHUNK_LINE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r\n]*)?\r?\n")
 _HAR_START = re.compile(rb'\s*\{\s*"log"\s*:')
 

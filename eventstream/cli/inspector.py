@@ -122,16 +122,14 @@ class Inspector:
             "",
             p.bad(f"FAULT at {where}") + f", {inside}:",
             f"  {safe_text(fault.reason)}",
-            f"  expected here: {safe_text(fault.expected)}",
+            f"  {_what_belongs(fault)}: {safe_text(fault.expected)}",
         ]
         lo = max(window.base, fault.offset - 16)
         hi = min(window.end, fault.offset + max(fault.length, 1) + 16)
         lines.extend(
             hexdump_rows(
-                bytes(window.view),
-                window.base,
-                start=lo - window.base,
-                end=hi - window.base,
+                bytes(window.span(lo, hi)),
+                lo,
                 mark=(fault.offset, fault.length) if fault.length else None,
                 palette=p,
                 indent="  ",
@@ -278,6 +276,16 @@ class Inspector:
                 self._damaged(event, resync)
             elif isinstance(event, Skipped):
                 self._skipped(event)
+
+
+def _what_belongs(fault: WalkFault) -> str:
+    """The label of the line that says what should be at the fault.
+
+    For a checksum the library's ``ChecksumError.expected`` is the CRC the field
+    holds (what the writer declared); what the bytes give is its ``actual``.
+    Saying "expected" for the computed value would contradict it.
+    """
+    return "the bytes give" if fault.code in ("prelude_crc", "message_crc") else "expected here"
 
 
 def _ascii_note(fault: Fault) -> str:

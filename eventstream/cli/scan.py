@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import re
 import struct
+import zlib
 from typing import Any, List, NamedTuple, Optional, Tuple, Union
 
 import eventstream
-from eventstream import DecodeError, Limits
+from eventstream import DecodeError, Limits, Message
 
 from .frames import Frame
 
@@ -27,6 +28,7 @@ _PRELUDE = struct.Struct(">III")
 _AT_BYTE = re.compile(r" \(at byte \d+, in the message starting at byte \d+\)")
 _U32 = struct.Struct(">I")
 CONTEXT_BYTES = 1 << 20  # bytes kept after an unrecoverable fault (for sniffing and hints)
+BATCH_FRAME = 64 * 1024  # frames up to this size are decoded in batches
 FAULT_CONTEXT = 16  # bytes after a damaged frame shown around its fault
 MAX_NESTING = 4  # payloads inside payloads checked at most this deep
 
@@ -116,10 +118,9 @@ def prelude_ok(data: Union[bytes, bytearray, memoryview], pos: int = 0) -> bool:
     if len(data) - pos < 12:
         return False
     total, headers_length, stored = _PRELUDE.unpack_from(data, pos)
+    # zlib's CRC-32 is the event-stream CRC (IEEE 802.3), with no wrapper in between
     return bool(
-        total >= 16
-        and headers_length <= total - 16
-        and eventstream.crc32(bytes(data[pos : pos + 8])) == stored
+        total >= 16 and headers_length <= total - 16 and zlib.crc32(data[pos : pos + 8]) == stored
     )
 
 
@@ -141,12 +142,12 @@ def check_nested(
     if depth > MAX_NESTING or not looks_like_message(payload):
         return ()
     data = bytes(payload)
-    error = _decoder_error(data, limits, final=True)
-    if error is None:
-        total, headers_length, _ = _PRELUDE.unpack_from(data)
-        if total != len(data):  # pragma: no cover - the decoder reports trailing bytes
-            return ()
-        start = 12 + headers_length
+    try:
+        eventstream.decode(data, limits=limits)  # exactly one message, as the renderer shows it
+    except DecodeError as exc:
+        error = exc
+    else:
+        start = 12 + _PRELUDE.unpack_from(data)[1]
         return check_nested(data[start:-4], base + start, number, limits, depth + 1)
     return (
         Fault(
@@ -258,6 +259,8 @@ class Scanner:
                 break
             if self._discard:
                 break
+            if self._fast(events):
+                continue
             if len(self._buf) < 12:
                 if final and self._buf:
                     self._truncated(events)
@@ -313,11 +316,78 @@ class Scanner:
         self.offset += size
         return raw
 
+    def _fast(self, events: List[Event]) -> bool:
+        """Judge the run of complete, plausible frames at the start of the buffer at once.
+
+        The common case, kept tight: the run is decoded in one call of the package
+        decoder, and only a frame it rejects is decoded again on its own for the exact
+        fault.  Anything else (a bad prelude, a limit, a frame not yet complete) is
+        left to the general loop.  True if any frame was taken.
+        """
+        buf = self._buf
+        size = len(buf)
+        limits = self.limits
+        max_block, max_payload = limits.max_header_block, limits.max_payload
+        unpack = _PRELUDE.unpack_from
+        crc = zlib.crc32
+        room = None if self.count is None else self.count - self.messages
+        frames: List[Tuple[int, int, int]] = []  # (start, total, headers_length)
+        pos = 0
+        with memoryview(buf) as view:
+            while size - pos >= 12 and (room is None or len(frames) < room):
+                total, headers_length, stored = unpack(buf, pos)
+                if total > BATCH_FRAME:  # a large frame goes alone: no extra copies of it
+                    break
+                if (
+                    total < 16
+                    or headers_length > total - 16
+                    or total > size - pos
+                    or headers_length > max_block
+                    or total - 16 - headers_length > max_payload
+                    or crc(view[pos : pos + 8]) != stored
+                ):
+                    break
+                frames.append((pos, total, headers_length))
+                pos += total
+            if not frames:
+                return False
+            block = bytes(view[:pos])
+        try:
+            messages = eventstream.Decoder(limits).feed(block)
+        except DecodeError as exc:
+            messages = list(exc.messages)
+        taken = 0
+        for index, (start, total, headers_length) in enumerate(frames):
+            end = start + total
+            following = block[end : end + FAULT_CONTEXT] or bytes(buf[end : end + FAULT_CONTEXT])
+            if index < len(messages):
+                self._accept(
+                    events, block[start:end], self.offset + start, headers_length, messages[index]
+                )
+            else:
+                self._judge(
+                    events, block[start:end], self.offset + start, headers_length, following
+                )
+            taken = end
+            if self.done:
+                break
+        del buf[:taken]
+        self.offset += taken
+        return True
+
     def _frame(self, events: List[Event], total: int, headers_length: int) -> None:
         raw = self._take(total)
-        offset = self.offset - total
-        number = self.messages
-        self.messages += 1
+        self._judge(events, raw, self.offset - total, headers_length, self._buf[:FAULT_CONTEXT])
+
+    def _judge(
+        self,
+        events: List[Event],
+        raw: bytes,
+        offset: int,
+        headers_length: int,
+        following: Union[bytes, bytearray, memoryview],
+    ) -> None:
+        """Decode one complete frame whose prelude is sound; record what it is."""
         try:
             message = eventstream.decode(raw, limits=self.limits)
         except DecodeError as error:
@@ -326,18 +396,26 @@ class Scanner:
                 error.offset + offset,
                 error.frame_offset + offset,
                 relocated_text(error, offset),
-                number,
+                self.messages,
                 True,
                 0,
                 error,
                 _stored(error, raw),
             )
+            self.messages += 1
             self.faults.append(fault)
             fatal = not self.keep_going
             self.done = fatal
-            context = bytes(self._buf[:FAULT_CONTEXT])  # the bytes after it, to show
-            events.append(Damaged(fault, raw + context, fatal))
+            events.append(Damaged(fault, raw + bytes(following), fatal))  # and what follows
             return
+        self._accept(events, raw, offset, headers_length, message)
+
+    def _accept(
+        self, events: List[Event], raw: bytes, offset: int, headers_length: int, message: Message
+    ) -> None:
+        """A frame the decoder accepted: check its nested message and its signature."""
+        number = self.messages
+        self.messages += 1
         self.valid += 1
         frame = Frame(number, offset, raw, message)
         nested: Tuple[Fault, ...] = ()
@@ -345,7 +423,7 @@ class Scanner:
             signature = self.chain.check(frame)
             if signature is not None:
                 nested += (signature,)
-        if self.nested:
+        if self.nested and len(raw) - headers_length >= 32:  # room for a nested message
             start = 12 + headers_length
             nested += check_nested(memoryview(raw)[start:-4], offset + start, number, self.limits)
         self.faults.extend(nested)

@@ -294,8 +294,10 @@ class Walker:
                 "prelude_crc",
                 pos + 8,
                 4,
-                f"prelude checksum mismatch: the prelude_crc field holds 0x{prelude_crc:08X}",
-                f"0x{computed:08X}, the CRC32 of bytes {pos}-{pos + 7}",
+                f"prelude checksum mismatch: the prelude_crc field holds 0x{prelude_crc:08X}, "
+                "the CRC its writer declared (ChecksumError.expected, .stored)",
+                f"0x{computed:08X}, the CRC32 of bytes {pos}-{pos + 7} "
+                "(ChecksumError.actual, .computed)",
                 prelude_repair(data, pos) or "",
                 "the lengths in a prelude that fails its CRC cannot be trusted, so the walk "
                 "stops here",
@@ -429,8 +431,10 @@ class Walker:
                 "message_crc",
                 crc_at,
                 4,
-                f"message checksum mismatch: the message_crc field holds 0x{stored:08X}",
-                f"0x{actual:08X}, the CRC32 of bytes {pos}-{crc_at - 1}",
+                f"message checksum mismatch: the message_crc field holds 0x{stored:08X}, "
+                "the CRC its writer declared (ChecksumError.expected, .stored)",
+                f"0x{actual:08X}, the CRC32 of bytes {pos}-{crc_at - 1} "
+                "(ChecksumError.actual, .computed)",
                 "the field is zero: the writer may never have filled it in" if stored == 0 else "",
                 "the headers and payload shown above come from bytes that fail the checksum",
             )

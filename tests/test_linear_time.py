@@ -1,0 +1,55 @@
+"""The linear-time guarantee of the incremental decoder, tested directly.
+
+The invariant: once a held message's 12-byte prelude has passed its checks, its
+length is known and nothing about it can change until all of its bytes are there,
+so ``Decoder.feed`` only appends chunks to the held bytes and hands nothing to the
+backend until the message is complete.  Every byte therefore reaches the backend's
+scan a bounded number of times, however small the chunks: decoding costs time
+linear in the bytes fed (a decoder that rescanned the held bytes on every chunk
+would be quadratic: 256 KiB in 7-byte chunks is 37,000 rescans).
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any, List
+
+import pytest
+
+import eventstream
+from eventstream import _active
+
+
+class _CountingBackend(SimpleNamespace):
+    """The active backend, with the bytes each decode_frames call is given counted."""
+
+    def __init__(self, real: Any) -> None:
+        super().__init__(**{k: getattr(real, k) for k in dir(real) if not k.startswith("__")})
+        self.scanned: List[int] = []
+        real_decode_frames = real.decode_frames
+
+        def decode_frames(buf: Any, pos: int, end: int, *args: Any) -> Any:
+            self.scanned.append(end - pos)
+            return real_decode_frames(buf, pos, end, *args)
+
+        self.decode_frames = decode_frames
+
+
+@pytest.mark.parametrize("chunk", [7, 100, 1024, 4096])
+def test_a_held_message_reaches_the_backend_only_when_complete(
+    backend: str, chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    message = eventstream.Message({":event-type": "AudioEvent"}, bytes(range(256)) * 256)
+    wire = eventstream.encode(message) * 3  # 3 x 64 KiB
+    counting = _CountingBackend(_active.backend)
+    monkeypatch.setattr(_active, "backend", counting)
+    decoder = eventstream.Decoder()
+    got = []
+    for i in range(0, len(wire), chunk):
+        got += decoder.feed(wire[i : i + chunk])
+    decoder.close()
+    assert got == [message] * 3
+    # Until a prelude is complete the held bytes are scanned again (at most 11 bytes
+    # plus a chunk each time); after that, only the completing call scans.
+    assert sum(counting.scanned) <= 3 * len(wire) + len(counting.scanned) * (11 + chunk)
+    assert len(counting.scanned) <= 3 * (12 // chunk + 2) + 3

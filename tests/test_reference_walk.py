@@ -1,0 +1,126 @@
+"""The fast header walks (the Python backend's and the C core's) equal the
+reference walk of :mod:`eventstream._reference` on arbitrary input: the same
+headers, or the same first fault (code, offset, details)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, List, Tuple, Union
+
+from _frames import header, string_value
+from hypothesis import given
+from hypothesis import strategies as st
+
+from eventstream import _backend_python as P
+from eventstream import _reference as R
+from eventstream import errors
+from eventstream.limits import DEFAULT_LIMITS, Limits
+from eventstream.types import Headers
+
+Walked = Union[List[Tuple[str, int, Any]], errors.Fault]
+
+# Headers of every type, valid or nearly so, to be joined and then damaged.
+_piece = st.one_of(
+    st.builds(
+        lambda n, t, v: header(n, t, v),
+        st.binary(min_size=0, max_size=4),
+        st.integers(0, 11),
+        st.binary(max_size=18),
+    ),
+    st.builds(
+        lambda n, t, v: header(n, t, string_value(v)),
+        st.sampled_from([b"a", b":event-type", b"\xc3\xa9", b"\xff"]),
+        st.sampled_from([6, 7]),
+        st.sampled_from([b"", b"x", b"event", b"\xed\xa0\x80", b"\xc3", b"y" * 40]),
+    ),
+    st.builds(lambda n: header(n, 0), st.sampled_from([b"t", b"bool"])),
+)
+
+
+@st.composite
+def _blocks(draw: Any) -> bytes:
+    block = b"".join(draw(st.lists(_piece, max_size=8)))
+    if block and draw(st.booleans()):
+        cut = draw(st.integers(0, len(block)))
+        block = block[:cut] if draw(st.booleans()) else block[:cut] + draw(st.binary(max_size=6))
+    return block
+
+
+_limits = st.one_of(
+    st.just(DEFAULT_LIMITS),
+    st.builds(
+        lambda v, n: Limits(max_header_value=v, max_headers=n),
+        st.integers(0, 45),
+        st.integers(0, 9),
+    ),
+)
+
+
+def _reference(block: bytes, limits: Limits, base: int) -> Walked:
+    records, fault = R.walk(block, limits, base, base - 12)
+    if fault is not None:
+        return fault
+    out = []
+    for ns, ne, code, v1, v2 in records:
+        name = block[ns:ne].decode()
+        if code in (R.TYPE_BOOL_TRUE, R.TYPE_BOOL_FALSE):
+            value: Any = code == R.TYPE_BOOL_TRUE
+        elif code == R.TYPE_STRING:
+            value = block[v1:v2].decode()
+        elif code == R.TYPE_BYTES:
+            value = block[v1:v2]
+        elif code == R.TYPE_UUID:
+            value = uuid.UUID(bytes=block[v1:v2])
+        else:
+            value = v1
+        out.append((name, code, value))
+    return out
+
+
+def _python_walk(block: bytes, limits: Limits, base: int) -> Walked:
+    try:
+        headers = P._parse_header_block(block, base, base - 12, limits)
+    except P._HeaderFault as exc:
+        return exc.fault
+    return [(h.name, int(h.type), h.value) for h in headers]
+
+
+def _c_walk(block: bytes, limits: Limits, base: int) -> Walked:
+    from eventstream import _backend_c as C
+
+    walked = C._walk(block, base, base - 12, limits)
+    if not isinstance(walked, Headers):
+        return walked
+    return [(h.name, int(h.type), h.value) for h in walked]
+
+
+@given(block=_blocks() | st.binary(max_size=64), limits=_limits, base=st.integers(12, 5000))
+def _check(walk: Any, block: bytes, limits: Limits, base: int) -> None:
+    assert walk(block, limits, base) == _reference(block, limits, base)
+
+
+def test_the_fast_walk_equals_the_reference_walk(backend: str) -> None:
+    walk = _c_walk if backend == "c" else _python_walk
+    _check(walk)  # type: ignore[call-arg]
+
+
+def test_the_reference_walk_reports_each_fault_in_order() -> None:
+    limits = Limits(max_header_value=3, max_headers=2)
+    cases = [
+        (header(b"a", 0) * 3, errors.FAULT_HEADER_COUNT_LIMIT, 6, 3, 2),
+        (b"\x00", errors.FAULT_HEADER_NAME_EMPTY, 0, 0, 0),
+        (b"\x05ab", errors.FAULT_HEADER_NAME_OVERRUN, 0, 5, 2),
+        (b"\x01\xff\x00", errors.FAULT_HEADER_NAME_UTF8, 1, 0, 0),
+        (b"\x01a", errors.FAULT_HEADER_TYPE_MISSING, 2, 0, 0),
+        (b"\x01a\x0a", errors.FAULT_HEADER_TYPE_UNKNOWN, 2, 10, 0),
+        (b"\x01a\x04abc", errors.FAULT_HEADER_VALUE_OVERRUN, 3, 4, 3),
+        (b"\x01a\x07\x00", errors.FAULT_HEADER_VALUE_OVERRUN, 3, 2, 1),
+        (b"\x01a\x07\x00\x04abcd", errors.FAULT_HEADER_VALUE_LIMIT, 3, 4, 3),
+        (b"\x01a\x07\x00\x03ab", errors.FAULT_HEADER_VALUE_OVERRUN, 3, 5, 4),
+        (b"\x01a\x07\x00\x02\xc3\x28", errors.FAULT_HEADER_VALUE_UTF8, 5, 0, 0),
+    ]
+    for block, code, at, a, b in cases:
+        records, fault = R.walk(block, limits, 100, 88)
+        assert fault == (code, 100 + at, 88, a, b), block
+    records, fault = R.walk(header(b"n", 4, b"\xff\xff\xff\xfe") + header(b"t", 0), limits)
+    assert fault is None and records == [(1, 2, 4, -2, 0), (8, 9, 0, 0, 0)]
