@@ -645,7 +645,9 @@ class EventVerifier:
     returns the inner message, or ``None`` for the end frame.  ``finish()``
     raises :class:`MissingEndFrameError` if the end frame never came.  No time
     window is applied unless ``max_skew`` (seconds between a frame's ``:date``
-    and ``clock()``, default ``time.time``) is given.
+    and ``clock()``, default ``time.time``) is given.  A ``:date`` with
+    milliseconds is refused unless ``allow_milliseconds=True`` (the service
+    accepts one; signers should still write whole seconds).
 
     Errors are :class:`VerificationError` with the frame number and a reason.
     A frame that fails leaves the verifier failed (later frames raise too);
@@ -665,8 +667,12 @@ class EventVerifier:
         *,
         max_skew: Optional[float] = None,
         clock: Optional[Callable[[], float]] = None,
+        allow_milliseconds: bool = False,
     ) -> None:
         self._region = _check_name(region, "region")
+        # The service itself accepts a millisecond :date (amazon-transcribe's signer writes
+        # one; the signature covers the header bytes as sent): a stand-in server says so.
+        self._allow_milliseconds = bool(allow_milliseconds)
         self._service = _check_name(service, "service")
         self._prior = _check_prior(seed_signature, "seed_signature")
         if max_skew is not None and (
@@ -815,7 +821,7 @@ class EventVerifier:
             raise VerificationError(
                 f"frame {number}: no ':date' header", frame=number, reason="missing_date"
             )
-        if date % 1000:
+        if date % 1000 and not self._allow_milliseconds:
             raise VerificationError(
                 f"frame {number}: ':date' is {date} ms, not whole seconds "
                 "(signers must write the signing time floored to seconds)",
@@ -823,7 +829,7 @@ class EventVerifier:
                 reason="date_milliseconds",
             )
         seconds = date // 1000
-        if len(unsigned) == 1:
+        if len(unsigned) == 1 and not date % 1000:
             headers_bytes = date_header_bytes(seconds)
         else:
             headers_bytes = encode(Message(unsigned))[12:-4]

@@ -465,6 +465,17 @@ def test_verifier_rejects_a_millisecond_date() -> None:
     assert e.value.reason == "date_milliseconds"
 
 
+def test_verifier_accepts_a_millisecond_date_when_told_to_as_the_service_does() -> None:
+    # amazon-transcribe's signer writes :date with milliseconds; the service accepts it.
+    frame = _hand_signed(T0 * 1000 + 250, eventstream.encode(event(1)))
+    assert verifier(allow_milliseconds=True).check(frame) == event(1)
+    # The signature still has to chain: the same frame signed from another prior fails.
+    unchained = _hand_signed(T0 * 1000 + 250, eventstream.encode(event(1)), prior="0" * 64)
+    with pytest.raises(VerificationError) as e:
+        verifier(allow_milliseconds=True).check(unchained)
+    assert e.value.reason == "signature_mismatch"
+
+
 def test_verifier_accepts_either_header_order() -> None:
     payload = eventstream.encode(event(1))
     signature = chunk_signature(

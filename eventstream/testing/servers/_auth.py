@@ -1,11 +1,11 @@
 """Server-side SigV4 checks: a presigned WebSocket URL, a signed HTTP/2 request, a chain of
 signed event frames.
 
-:mod:`eventstream.sigv4` signs but has no request verifier, so these re-sign what the client
-sent with its public functions (:func:`~eventstream.sigv4.presign_url`,
-:func:`~eventstream.sigv4.sign_request`, :func:`~eventstream.sigv4.chunk_signature`) at the
-client's stated time and compare in constant time.  Failures carry the HTTP status, the
-service's error type and message; secrets never appear in them.
+:mod:`eventstream.sigv4` has no verifier for requests, so the URL and request checks re-sign
+what the client sent with its public functions (:func:`~eventstream.sigv4.presign_url`,
+:func:`~eventstream.sigv4.sign_request`) at the client's stated time and compare in constant
+time; the event chain is checked by :class:`~eventstream.sigv4.EventVerifier`.  Failures
+carry the HTTP status, the service's error type and message; secrets never appear in them.
 """
 
 from __future__ import annotations
@@ -16,9 +16,13 @@ import time
 from typing import Callable, Dict, List, Mapping, NamedTuple, Optional, Tuple, Union
 from urllib.parse import parse_qsl, quote, urlsplit
 
-from ..._codec import decode, encode
-from ...errors import DecodeError
-from ...sigv4 import Credentials, chunk_signature, presign_url, sign_request
+from ...sigv4 import (
+    Credentials,
+    EventVerifier,
+    VerificationError,
+    presign_url,
+    sign_request,
+)
 from ...types import Message
 
 __all__ = ["AuthError", "EventChain", "check_presigned_url", "check_signed_request"]
@@ -268,10 +272,9 @@ class ChainError(Exception):
 class EventChain:
     """Verifies the chain of signed frames of one stream, as the service does.
 
-    Built on :func:`eventstream.sigv4.chunk_signature` rather than
-    :class:`~eventstream.sigv4.EventVerifier`: that one refuses a ``:date`` with
-    milliseconds, which the official Python SDK (``amazon-transcribe``) sends by default and
-    the service accepts (the signature covers the header bytes as sent).
+    :class:`~eventstream.sigv4.EventVerifier` does the checking; this maps its reasons to
+    the service's exceptions.  Like the service, it accepts a ``:date`` with milliseconds
+    (the official Python SDK, ``amazon-transcribe``, writes one by default).
     """
 
     def __init__(
@@ -284,60 +287,43 @@ class EventChain:
         clock: Callable[[], float] = time.time,
         window: float = 300.0,
     ) -> None:
-        self._credentials = credentials
-        self._region = region
-        self._service = service
-        self._prior = seed_signature
-        self._clock = clock
         self._window = window
-        self.ended = False
-        self.frames = 0
+        self._verifier = EventVerifier(
+            credentials,
+            region,
+            service,
+            seed_signature,
+            max_skew=window,
+            clock=clock,
+            allow_milliseconds=True,
+        )
+
+    @property
+    def ended(self) -> bool:
+        return self._verifier.ended
+
+    @property
+    def frames(self) -> int:
+        return self._verifier.frames_checked
 
     def check(self, data: Union[Message, bytes]) -> Optional[Message]:
         """The inner event of a signed frame, or ``None`` for the empty end frame."""
-        self.frames += 1
-        if self.ended:
-            raise ChainError("BadRequestException", "An event was sent after the empty end frame.")
         try:
-            frame = data if isinstance(data, Message) else decode(data)
-        except DecodeError as exc:
-            raise ChainError(
-                "BadRequestException", f"Could not decode the event stream: {exc}"
-            ) from None
-        signature = frame.headers.get(":chunk-signature")
-        date = frame.headers.get(":date")
-        if not isinstance(signature, bytes) or not isinstance(date, int) or len(signature) != 32:
-            raise ChainError(
-                "BadRequestException",
-                "Each event must be signed: ':date' (timestamp) and ':chunk-signature' headers.",
+            return self._verifier.check(data)
+        except VerificationError as exc:
+            raise ChainError("BadRequestException", self._service_message(exc)) from None
+
+    def _service_message(self, error: VerificationError) -> str:
+        reason = error.reason
+        if reason == "after_end":
+            return "An event was sent after the empty end frame."
+        if reason in ("missing_signature", "missing_date"):
+            return "Each event must be signed: ':date' (timestamp) and ':chunk-signature' headers."
+        if reason == "clock_skew":
+            return (
+                f"Signature expired: the event's date is more than {self._window / 60:g} min. "
+                "from the server's clock."
             )
-        seconds = date // 1000
-        if abs(seconds - self._clock()) > self._window:
-            raise ChainError(
-                "BadRequestException",
-                f"Signature expired: the event's date {_amz(seconds)} is more than "
-                f"{self._window / 60:g} min. from the server's clock.",
-            )
-        unsigned = [h for h in frame.headers if h.name != ":chunk-signature"]
-        headers_bytes = encode(Message(unsigned))[12:-4]
-        expected = chunk_signature(
-            self._credentials,
-            self._region,
-            self._service,
-            seconds,
-            self._prior,
-            headers_bytes,
-            frame.payload,
-        )
-        if not hmac.compare_digest(expected, signature):
-            raise ChainError("BadRequestException", SIGNATURE_MISMATCH)
-        self._prior = signature.hex()
-        if not frame.payload:
-            self.ended = True
-            return None
-        try:
-            return decode(frame.payload)
-        except DecodeError as exc:
-            raise ChainError(
-                "BadRequestException", f"Could not decode the signed event: {exc}"
-            ) from None
+        if reason == "malformed":
+            return f"Could not decode the signed event: {error}"
+        return SIGNATURE_MISMATCH
