@@ -209,3 +209,14 @@ def test_inspect_points_at_the_flipped_bit_of_the_corrupted_sample(capsys, tmp_p
         "note: flipping bit 0 of byte 565 (0x75 -> 0x74, 'u' -> 't', in header 1 value) makes "
         "the message CRC match: most likely that one bit was damaged"
     ) in out
+
+
+def test_header_count_limit_has_an_option_and_no_limits_lifts_it(capsys, tmp_path):
+    # 1,025 headers: over the default of 1,024 (aws-c-event-stream's), within the wire's.
+    headers = [Header.int8(f"h{n}", 1) for n in range(1025)]
+    path = tmp_path / "many.es"
+    path.write_bytes(eventstream.encode(Message(headers), limits=eventstream.WIRE_LIMITS))
+    refused = run(["verify", str(path)], capsys)
+    assert refused.status == 1 and "1025" in refused.out + refused.err
+    assert run(["verify", "--max-headers", "1025", str(path)], capsys).status == 0
+    assert run(["verify", "--no-limits", str(path)], capsys).status == 0

@@ -16,9 +16,8 @@ import eventstream
 from eventstream.limits import (
     DEFAULT_MAX_HEADER_BLOCK,
     DEFAULT_MAX_HEADER_VALUE,
+    DEFAULT_MAX_HEADERS,
     DEFAULT_MAX_PAYLOAD,
-    MAX_WIRE_MESSAGE_LENGTH,
-    MAX_WIRE_VALUE_LENGTH,
 )
 
 from . import commands
@@ -189,6 +188,13 @@ def _limit_options(parser: argparse.ArgumentParser) -> None:
         metavar="SIZE",
         default=DEFAULT_MAX_HEADER_VALUE,
         help="longest string or bytes header value (default 32767)",
+    )
+    group.add_argument(
+        "--max-headers",
+        type=int,
+        metavar="N",
+        default=DEFAULT_MAX_HEADERS,
+        help=f"most headers in one message (default {DEFAULT_MAX_HEADERS})",
     )
     group.add_argument(
         "--no-limits", action="store_true", help="allow everything the wire format can express"
@@ -393,14 +399,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _limits(args: argparse.Namespace) -> eventstream.Limits:
     if getattr(args, "no_limits", False):
-        return eventstream.Limits.checked(
-            MAX_WIRE_MESSAGE_LENGTH, MAX_WIRE_MESSAGE_LENGTH, MAX_WIRE_VALUE_LENGTH
-        )
+        return eventstream.WIRE_LIMITS
     if not hasattr(args, "max_payload"):
         return eventstream.DEFAULT_LIMITS
     try:
-        return eventstream.Limits.checked(
-            args.max_payload, args.max_header_block, args.max_header_value
+        return eventstream.Limits(
+            args.max_payload, args.max_header_block, args.max_header_value, args.max_headers
         )
     except ValueError as exc:
         raise usage_error(f"bad limit: {exc}") from None
