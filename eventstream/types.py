@@ -17,7 +17,6 @@ from typing import (
     List,
     Mapping,
     NamedTuple,
-    Optional,
     Tuple,
     TypeVar,
     Union,
@@ -604,6 +603,7 @@ _INT64 = HeaderType.INT64
 _TIMESTAMP = HeaderType.TIMESTAMP
 _BOOL_TRUE = HeaderType.BOOL_TRUE
 _BOOL_FALSE = HeaderType.BOOL_FALSE
+_tuple_new = tuple.__new__
 # (datetime.datetime, datetime.timezone, the epoch, one millisecond), set the first
 # time Header.infer meets a datetime (the datetime module is not imported before).
 _datetime_parts: Any = None
@@ -623,49 +623,48 @@ def _load_datetime_parts() -> Any:
     return _datetime_parts
 
 
-def _plain_header(name: Any, value: Any) -> Optional[Header]:
-    """``Header.infer(name, value)`` for the values a client puts in a dict, or None.
-
-    Only exact built-in types with an ASCII name (and ASCII text) that fit the
-    format are handled here, so every check is a type test or a length; anything
-    else (a subclass, non-ASCII text, a bad value) returns None and goes through
-    :meth:`Header.infer`, which normalises it or raises the error.
-    """
-    if type(name) is not str or not name.isascii() or not 1 <= len(name) <= 255:
-        return None
-    kind = type(value)
-    if kind is str:
-        if value.isascii() and len(value) <= MAX_WIRE_VALUE_LENGTH:
-            return tuple.__new__(Header, (name, _STRING, value))
-        return None
-    if kind is bytes:
-        if len(value) <= MAX_WIRE_VALUE_LENGTH:
-            return tuple.__new__(Header, (name, _BYTES, value))
-        return None
-    if kind is int:
-        if _INT32_MIN <= value <= _INT32_MAX:
-            return tuple.__new__(Header, (name, _INT32, value))
-        if _INT64_MIN <= value <= _INT64_MAX:
-            return tuple.__new__(Header, (name, _INT64, value))
-        return None
-    if kind is bool:
-        return tuple.__new__(Header, (name, _BOOL_TRUE if value else _BOOL_FALSE, value))
-    parts = _datetime_parts
-    if parts is not None and kind is parts[0] and type(value.tzinfo) is parts[1]:
-        # A fixed-offset timezone (utc among them) always has an offset, so the
-        # datetime is aware; every datetime is within the int64 range in ms.
-        ms = (value - parts[2]) // parts[3]
-        return tuple.__new__(Header, (name, _TIMESTAMP, ms))
-    return None
-
-
 def _dict_headers(items: Tuple[Tuple[Any, Any], ...]) -> Headers:
-    """The Headers of a dict's items, inferring each value's wire type."""
-    headers = []
+    """The Headers of a dict's items, inferring each value's wire type.
+
+    The values a client puts in a dict (exact str, bytes, int and bool, and
+    datetimes in a fixed-offset timezone, under ASCII names, ASCII text) are
+    inferred here, where every check is a type test or a length; anything else
+    (a subclass, non-ASCII text, a value that does not fit) goes through
+    :meth:`Header.infer`, which normalises it or raises its error.
+    """
+    headers: List[Header] = []
+    append = headers.append
     for name, value in items:
-        header = _plain_header(name, value)
-        headers.append(Header.infer(name, value) if header is None else header)
-    return tuple.__new__(Headers, headers)
+        if type(name) is str and name.isascii() and 1 <= len(name) <= 255:
+            kind = type(value)
+            if kind is str:
+                if value.isascii() and len(value) <= MAX_WIRE_VALUE_LENGTH:
+                    append(_tuple_new(Header, (name, _STRING, value)))
+                    continue
+            elif kind is bytes:
+                if len(value) <= MAX_WIRE_VALUE_LENGTH:
+                    append(_tuple_new(Header, (name, _BYTES, value)))
+                    continue
+            elif kind is int:
+                if _INT32_MIN <= value <= _INT32_MAX:
+                    append(_tuple_new(Header, (name, _INT32, value)))
+                    continue
+                if _INT64_MIN <= value <= _INT64_MAX:
+                    append(_tuple_new(Header, (name, _INT64, value)))
+                    continue
+            elif kind is bool:
+                append(_tuple_new(Header, (name, _BOOL_TRUE if value else _BOOL_FALSE, value)))
+                continue
+            else:
+                parts = _datetime_parts
+                if parts is not None and kind is parts[0] and type(value.tzinfo) is parts[1]:
+                    # A fixed-offset timezone (utc among them) always has an offset,
+                    # so the datetime is aware; every datetime fits int64 in ms.
+                    ms = (value - parts[2]) // parts[3]
+                    append(_tuple_new(Header, (name, _TIMESTAMP, ms)))
+                    continue
+        append(Header.infer(name, value))
+    return _tuple_new(Headers, headers)
 
 
 def _is_str_dict(items: Tuple[Any, ...]) -> bool:
@@ -748,11 +747,11 @@ class Message(_MessageFields):
             items = tuple(headers.items())
             for name, value in items:
                 if type(name) is not str or type(value) is not str:
-                    return tuple.__new__(cls, (_dict_headers(items), payload))
+                    return _tuple_new(cls, (_dict_headers(items), payload))
             cached = _INFERRED.get(items)
             if cached is None:
                 cached = _str_dict_headers(items)
-            return tuple.__new__(cls, (cached, payload))
+            return _tuple_new(cls, (cached, payload))
         return tuple.__new__(cls, (make_headers(headers), payload))
 
     @classmethod
