@@ -114,8 +114,10 @@ def module_mutables(tree: Tree) -> Tuple[List[str], List[str]]:
     return sorted(state.values()), sorted(tables)
 
 
-def type_ignores(tree: Tree) -> Tuple[int, int]:
+def type_ignores(tree: Tree) -> Tuple[int, int, Dict[str, int]]:
+    """(in the package, in the repository, per package file)."""
     package = total = 0
+    per_file: Dict[str, int] = {}
     for path in tree.paths:
         if not path.endswith((".py", ".pyi")):
             continue
@@ -123,7 +125,9 @@ def type_ignores(tree: Tree) -> Tuple[int, int]:
         total += n
         if path.startswith("eventstream/"):
             package += n
-    return package, total
+            if n:
+                per_file[path] = n
+    return package, total, per_file
 
 
 def fault_names(tree: Tree) -> List[Tuple[str, str]]:
@@ -175,8 +179,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for m in state:
         print(f"  {m}")
     print(f"(and {len(tables)} mutable-typed tables that no code mutates: {', '.join(tables)})")
-    package, total = type_ignores(tree)
+    package, total, per_file = type_ignores(tree)
     print(f"\n`type: ignore` comments: {package} in eventstream/, {total} in the repository")
+    print("  " + ", ".join(f"{p.split('/', 1)[1]} {n}" for p, n in sorted(per_file.items())))
     files = fault_files(tree)
     counts = [len(v) for v in files.values()]
     print(
@@ -190,6 +195,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"    {p}")
     print("\ndecode paths per backend module (functions; C entry points called):")
     for path, (funcs, c_calls) in decode_paths(tree).items():
+        if not funcs and not c_calls:
+            continue  # e.g. the contract module
         print(f"  {path}: {len(funcs)} functions {funcs}; {len(c_calls)} C entry points {c_calls}")
     return 0
 

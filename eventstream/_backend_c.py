@@ -38,7 +38,7 @@ from __future__ import annotations
 import platform
 import struct
 import zlib
-from typing import Any, Dict, List, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from . import errors as E
 from ._eventstream_c import ffi, lib
@@ -294,20 +294,24 @@ def decode_bytes(
     general path, which says which.
     """
     lim = _DEFAULT_LIM if limits is DEFAULT_LIMITS else _limits_struct(limits)
-    h = _check_one(buf, len(buf), lim)  # 1 + headers_length, or 0
-    if h == 1:
-        return _new(Message, (_EMPTY_HEADERS, _payload(buf, 12, copy)))
+    n = len(buf)
+    h = _check_one(buf, n, lim)  # 1 + headers_length, or 0
     if not h:
         return None
     ps = h + 11
-    block = buf[12:ps]
-    headers = cache.get(block)
-    if headers is None:
-        walked = _walk(block, 12, 0, limits)
-        if not isinstance(walked, Headers):
-            return None  # a header fault: the general path reports it
-        headers = walked
-        remember_block(cache, block, headers)
+    if ps == 12:
+        headers: Optional[Headers] = _EMPTY_HEADERS
+    else:
+        block = buf[12:ps]
+        headers = cache.get(block)
+        if headers is None:
+            walked = _walk(block, 12, 0, limits)
+            if not isinstance(walked, Headers):
+                return None  # a header fault: the general path reports it
+            headers = walked
+            remember_block(cache, block, headers)
+    if copy and n < _GIL_FREE_COPY:
+        return _new(Message, (headers, buf[ps:-4]))
     return _new(Message, (headers, _payload(buf, ps, copy)))
 
 

@@ -64,7 +64,11 @@ def decode(data: Buffer, *, limits: Optional[Limits] = None, copy: bool = True) 
         cache = decode_cache_for(limits)
     if type(data) is not bytes:
         data = _immutable_bytes(data)
-    message = _active.backend.decode_bytes(data, limits, cache, copy)
+    message = (
+        _active.backend.decode_bytes(data, limits, cache)
+        if copy
+        else _active.backend.decode_bytes(data, limits, cache, False)
+    )
     if message is not None:
         return message
     # Not exactly one valid message: the general path finds out what is wrong.

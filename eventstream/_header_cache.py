@@ -32,19 +32,10 @@ MAX_HEADER_ENTRIES = 512
 MAX_HEADER_BYTES = 128
 
 
-class DecodeCache(Dict[bytes, Headers]):
-    """Header blocks (their bytes) and their headers, validated under ``limits``.
-
-    One per :class:`Limits` value (:func:`decode_cache_for`): a block is only in
-    the cache of the limits it was validated under, so a lookup never skips a
-    check, and a decoder that holds its cache holds its limits with it.
-    """
-
-    __slots__ = ("limits",)
-
-    def __init__(self, limits: Limits) -> None:
-        super().__init__()
-        self.limits = limits
+# Header blocks (their bytes) and their headers, validated under one Limits value:
+# one such dict per Limits value (decode_cache_for), so a lookup never skips a
+# check.  A plain dict: its lookups are the hot path of every decode.
+DecodeCache = Dict[bytes, Headers]
 
 
 header_cache: Dict[bytes, Header] = {}
@@ -56,7 +47,7 @@ EncodeCache = Dict[Headers, Tuple[bytes, int, int, bool]]
 # that decodes under many distinct limits holds a bounded number of caches.  The
 # default limits' cache is always kept (it is made first, and never dropped).
 MAX_CACHES = 8
-_decode_caches: Dict[Limits, DecodeCache] = {DEFAULT_LIMITS: DecodeCache(DEFAULT_LIMITS)}
+_decode_caches: Dict[Limits, DecodeCache] = {DEFAULT_LIMITS: {}}
 encode_cache: EncodeCache = {}
 
 
@@ -75,7 +66,7 @@ def decode_cache_for(limits: Limits) -> DecodeCache:
             # Anyone still holding it keeps a working cache, emptied to free memory
             # at once.
             dropped.clear()
-        cache = _decode_caches.setdefault(limits, DecodeCache(limits))
+        cache = _decode_caches.setdefault(limits, {})
     return cache
 
 

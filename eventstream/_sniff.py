@@ -402,6 +402,9 @@ def sniff(data: Buffer, content_type: Optional[str] = None) -> SniffResult:
 _NOT_A_STREAM_KINDS = frozenset(KINDS) - {"eventstream", "unknown"}
 
 
+_PRELUDE_BYTES = 12
+
+
 def upgrade_not_an_event_stream(
     error: errors.DecodeError, first_bytes: Buffer
 ) -> errors.DecodeError:
@@ -419,11 +422,17 @@ def upgrade_not_an_event_stream(
     ):
         return error
     try:
-        found = sniff(first_bytes)
+        # The class is decided by the 12 prelude bytes alone: a decoder fails as soon as it
+        # holds them, so what else it holds depends on chunking, and the class must not.
+        found = sniff(first_bytes[:_PRELUDE_BYTES])
+        if found.kind not in _NOT_A_STREAM_KINDS:
+            return error
+        # More bytes, where the caller has them, only sharpen the detail (a JSON error text).
+        fuller = sniff(first_bytes) if len(first_bytes) > _PRELUDE_BYTES else found
     except Exception:  # never let naming the input hide the codec's own error
         return error
-    if found.kind not in _NOT_A_STREAM_KINDS:
-        return error
+    if fuller.kind == found.kind:
+        found = fuller
     detail = found.detail
     upgraded = errors.NotAnEventStreamError(
         f"{error}; not an event stream: the input is {found.what} ({detail})",

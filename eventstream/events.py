@@ -381,6 +381,13 @@ class _Tracker:
         self.terminal: Optional[FrozenSet[str]] = (
             frozenset(terminal) if terminal is not None else None
         )
+        if self.terminal is not None and not self.terminal:
+            # No event could end it: every stream would be "incomplete" at its end.
+            raise ValueError("terminal is empty: name the ending event types, or pass None")
+        if self.terminal is not None and not all(isinstance(t, str) for t in self.terminal):
+            raise TypeError(
+                f"terminal must hold event type names (str), got {sorted(map(repr, self.terminal))}"
+            )
         self.skip_initial = skip_initial
         self.unknown = unknown
         self.count = 0
@@ -428,19 +435,24 @@ def iter_events(
     is complete or the source ends) so the error carries the service's message.
     """
     tracker = _Tracker(terminal, skip_initial, unknown)
-    return _iter_events(source, tracker, limits, chunk_size)
+    if not hasattr(source, "read") and not isinstance(source, (bytes, bytearray, memoryview, str)):
+        # One iterator, so the JSON reader below can go on with it.  What is not
+        # iterable goes to iter_messages as it is, for its TypeError naming the sources.
+        with contextlib.suppress(TypeError):
+            source = iter(source)
+    # Built here, not in the generator, so a wrong source fails at the call, as there.
+    messages = iter_messages(source, limits=limits, chunk_size=chunk_size)
+    return _iter_events(source, messages, tracker, chunk_size)
 
 
 _END = object()
 
 
 def _iter_events(
-    source: Any, tracker: _Tracker, limits: Optional[Limits], chunk_size: int
+    source: Any, messages: Iterator[Message], tracker: _Tracker, chunk_size: int
 ) -> Iterator[Event]:
-    if not hasattr(source, "read") and not isinstance(source, (bytes, bytearray, memoryview, str)):
-        source = iter(source)  # one iterator, so the JSON reader below can go on with it
     try:
-        for message in iter_messages(source, limits=limits, chunk_size=chunk_size):
+        for message in messages:
             event = tracker.take(message)
             if event is not None:
                 yield event
@@ -484,16 +496,17 @@ def aiter_events(
 ) -> AsyncIterator[Event]:
     """The asynchronous :func:`iter_events`, over :func:`eventstream.aiter_messages` sources."""
     tracker = _Tracker(terminal, skip_initial, unknown)
-    return _aiter_events(source, tracker, limits, chunk_size)
+    if not hasattr(source, "read") and hasattr(source, "__aiter__"):
+        source = source.__aiter__()
+    messages = aiter_messages(source, limits=limits, chunk_size=chunk_size)  # checks source
+    return _aiter_events(source, messages, tracker, chunk_size)
 
 
 async def _aiter_events(
-    source: Any, tracker: _Tracker, limits: Optional[Limits], chunk_size: int
+    source: Any, messages: AsyncIterator[Message], tracker: _Tracker, chunk_size: int
 ) -> AsyncIterator[Event]:
-    if not hasattr(source, "read") and hasattr(source, "__aiter__"):
-        source = source.__aiter__()
     try:
-        async for message in aiter_messages(source, limits=limits, chunk_size=chunk_size):
+        async for message in messages:
             event = tracker.take(message)
             if event is not None:
                 yield event

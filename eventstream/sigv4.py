@@ -39,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import inspect
 import math
 import os
 import re
@@ -76,6 +77,7 @@ __all__ = [
     "SignedRequest",
     "sign_request",
     "presign_url",
+    "redact_url",
     "STREAMING_EVENTS_PAYLOAD",
     "SigningError",
     "CredentialsError",
@@ -431,6 +433,13 @@ def _frame(seconds: int, signature: bytes, payload: bytes) -> bytes:
 EventInput = Union[Message, bytes, bytearray, memoryview]
 
 
+_ASYNC_SEND = (
+    "send returned an awaitable: EventSigner calls send synchronously, so the frame would "
+    "never be sent; with an async transport, await transport.send(signer.sign(event)) and "
+    "send signer.end() in a finally block"
+)
+
+
 class EventSigner:
     """Signs the events of one stream, each chained to the one before.
 
@@ -453,6 +462,12 @@ class EventSigner:
           with EventSigner(creds, region, "transcribe", seed, send=ws.send) as signer:
               for chunk in audio:
                   signer.send(audio_event(chunk))
+
+      ``send`` is called synchronously (a socket's ``sendall``, a sync client's
+      ``send``); one that returns an awaitable (an ``async def`` send) raises
+      ``TypeError``, since its frames would never go out.  With an async
+      transport, ``await`` the sends of ``sign(event)`` and of ``end()`` (in a
+      ``finally`` block) yourself.
 
     * as an iterator over the frames of an iterable of events, which yields the
       end frame after the last event, and also when the events' iterable raises
@@ -480,6 +495,8 @@ class EventSigner:
         self._skew = _check_skew(clock_skew)
         if send is not None and not callable(send):
             raise TypeError(f"send must be a callable taking bytes, got {type(send).__name__}")
+        if send is not None and inspect.iscoroutinefunction(send):
+            raise TypeError(_ASYNC_SEND)
         self._send = send
         self._credentials = resolve_credentials(credentials)
         self._lock = threading.Lock()
@@ -544,7 +561,17 @@ class EventSigner:
         """Sign ``event`` and pass the frame to the ``send`` callable given at construction."""
         if self._send is None:
             raise TypeError("send() needs the signer to be built with send=callable")
-        self._send(self.sign(event))
+        self._deliver(self.sign(event))
+
+    def _deliver(self, frame: bytes) -> None:
+        assert self._send is not None
+        result = self._send(frame)
+        if inspect.isawaitable(result):
+            # Never awaited, the frame would silently not be sent.
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+            raise TypeError(_ASYNC_SEND)
 
     def frames(self, events: Iterable[EventInput]) -> Iterator[bytes]:
         """Yield the signed frame of each event, then the end frame.
@@ -583,12 +610,12 @@ class EventSigner:
         if self._ended or self._send is None:
             return
         if exc_type is None:
-            self._send(self.end())
+            self._deliver(self.end())
             return
         # The block's own exception is the one to report; a failing send (the
         # transport is likely what broke) must not replace it.
         with contextlib.suppress(Exception):
-            self._send(self.end())
+            self._deliver(self.end())
 
     def __repr__(self) -> str:
         return (
@@ -1158,3 +1185,21 @@ def presign_url(
     signature = _request_signature(creds, region, service, amz_date, canonical_request)
     query_text = "&".join(f"{_uri_encode(k)}={_uri_encode(v)}" for k, v in every)
     return urlunsplit((scheme, netloc, path, f"{query_text}&X-Amz-Signature={signature}", fragment))
+
+
+# The query parameters that make a presigned URL a credential: the session token, and the
+# signature that lets anyone holding the URL open the stream until it expires.
+_URL_SECRETS = re.compile(r"([?&]X-Amz-(?:Security-Token|Signature)=)[^&#\s'\"]*", re.IGNORECASE)
+
+
+def redact_url(text: str) -> str:
+    """``text`` (a presigned URL, or a message quoting one) with the values of
+    ``X-Amz-Security-Token`` and ``X-Amz-Signature`` replaced by ``<hidden>``.
+
+    A presigned URL carries the session token and opens the stream until it
+    expires: pass it, and any error that may quote it, through this before
+    logging or printing.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be str, got {type(text).__name__}")
+    return _URL_SECRETS.sub(r"\1<hidden>", text)

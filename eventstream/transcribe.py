@@ -212,7 +212,9 @@ def endpoint_host(region: str) -> str:
     return f"transcribestreaming.{region}.{suffix}"
 
 
-def _endpoint(endpoint: Optional[str], default: str, path: str) -> Tuple[str, str, str]:
+def _endpoint(
+    endpoint: Optional[str], default: str, path: str, schemes: Tuple[str, str]
+) -> Tuple[str, str, str]:
     """(scheme, netloc, path) from an optional endpoint override."""
     if endpoint is None:
         parts = urlsplit(default)
@@ -226,6 +228,12 @@ def _endpoint(endpoint: Optional[str], default: str, path: str) -> Tuple[str, st
             )
         if parts.query or parts.fragment:
             raise ValueError(f"endpoint must not carry a query or fragment: {endpoint!r}")
+        if parts.scheme.lower() not in schemes:
+            # Caught here, not by the client library, whose error would quote the whole
+            # presigned URL, session token included.
+            raise ValueError(
+                f"endpoint scheme must be {' or '.join(schemes)}, got {parts.scheme!r}"
+            )
     return parts.scheme, parts.netloc, parts.path if parts.path not in ("", "/") else path
 
 
@@ -265,7 +273,10 @@ def websocket_url(
         raise TypeError(f"region must be a non-empty str, got {region!r}")
     params = _parameters(language_code, media_encoding, sample_rate, options)
     scheme, netloc, path = _endpoint(
-        endpoint, f"wss://{endpoint_host(region)}:{WEBSOCKET_PORT}", WEBSOCKET_PATH
+        endpoint,
+        f"wss://{endpoint_host(region)}:{WEBSOCKET_PORT}",
+        WEBSOCKET_PATH,
+        ("ws", "wss"),
     )
     query = "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in params)
     url = urlunsplit((scheme, netloc, path, query, ""))
@@ -295,7 +306,9 @@ def http2_request(
     if not isinstance(region, str) or not region:
         raise TypeError(f"region must be a non-empty str, got {region!r}")
     params = _parameters(language_code, media_encoding, sample_rate, options)
-    scheme, netloc, path = _endpoint(endpoint, f"https://{endpoint_host(region)}", HTTP2_PATH)
+    scheme, netloc, path = _endpoint(
+        endpoint, f"https://{endpoint_host(region)}", HTTP2_PATH, ("http", "https")
+    )
     url = urlunsplit((scheme, netloc, path, "", ""))
     headers = {
         "content-type": "application/vnd.amazon.eventstream",

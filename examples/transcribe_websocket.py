@@ -53,7 +53,7 @@ from transcribe_audio import (
 
 from eventstream.errors import EventStreamError
 from eventstream.events import ServiceError, ServiceException
-from eventstream.sigv4 import SigningError
+from eventstream.sigv4 import SigningError, redact_url
 from eventstream.transcribe import (
     Segment,
     TranscribeError,
@@ -193,8 +193,10 @@ def main(argv: Optional[List[str]] = None, out: TextIO = sys.stdout) -> int:
         print(f"\nservice: {exc}", file=sys.stderr)
         return 1
     except (OSError, ConnectionClosed, InvalidHandshake, InvalidURI, EventStreamError) as exc:
-        # EventStreamError: a frame that does not decode or is not a transcript
-        print(f"\nconnection: {type(exc).__name__}: {exc}{_refusal_body(exc)}", file=sys.stderr)
+        # EventStreamError: a frame that does not decode or is not a transcript.  The
+        # client library's errors may quote the presigned URL: hide its token.
+        text = redact_url(f"{exc}{_refusal_body(exc)}")
+        print(f"\nconnection: {type(exc).__name__}: {text}", file=sys.stderr)
         return 1
     return 0
 

@@ -12,7 +12,7 @@ from cli_support import run
 import eventstream
 from eventstream import Header, HeaderType, Message
 from eventstream.cli.errors import CliError
-from eventstream.cli.frames import FrameReader, decode_single
+from eventstream.cli.frames import decode_single
 from eventstream.cli.hexdump import hexdump_rows
 from eventstream.cli.inputs import decode_base64, decode_hex
 from eventstream.cli.jsonlayout import (
@@ -24,6 +24,7 @@ from eventstream.cli.jsonlayout import (
 )
 from eventstream.cli.main import parse_size
 from eventstream.cli.render import message_kind, quote, safe_text, timestamp_text
+from eventstream.cli.scan import Scanner
 
 
 @pytest.mark.parametrize(
@@ -151,16 +152,14 @@ def test_iter_json_values_reports_lines():
     assert list(iter_json_values("\ufeff{}")) == [(1, {})]
 
 
-def test_frame_reader_pairs_messages_with_their_bytes_across_chunks():
+def test_the_scanner_pairs_messages_with_their_bytes_across_chunks():
     frames_in = [eventstream.encode(Message({"n": i}, b"p" * i)) for i in range(5)]
     stream = b"".join(frames_in)
-    reader = FrameReader()
+    scanner = Scanner()
     got = []
     for i in range(0, len(stream), 7):
-        frames, error = reader.feed(stream[i : i + 7])
-        assert error is None
-        got.extend(frames)
-    assert reader.close() is None
+        got.extend(event.frame for event in scanner.feed(stream[i : i + 7]))
+    assert scanner.close() == [] and not scanner.faults
     assert [f.raw for f in got] == frames_in
     assert [f.offset for f in got] == [sum(map(len, frames_in[:i])) for i in range(5)]
     assert [f.number for f in got] == list(range(5))

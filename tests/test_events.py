@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import io
 import json
 import pickle
@@ -124,29 +125,38 @@ def _outcome(message):
 def test_every_interop_fixture_is_classified(fixture):
     data = (INTEROP / fixture["file"]).read_bytes()
     decoded = []
-    with pytest.raises(EventStreamError) if fixture["stream_fault"] else _nothing():
+    codec_fault = None
+    try:
         for message in eventstream.iter_messages(io.BytesIO(data)):
             decoded.append(message)
+    except EventStreamError as exc:
+        codec_fault = exc
+    assert (codec_fault is not None) == bool(fixture["stream_fault"])
     assert len(decoded) == len(fixture["messages"])
     outcomes = [_outcome(message) for message in decoded]
     for entry, outcome in zip(fixture["messages"], outcomes):
         _expect(entry, outcome)
-    # The stream API yields the events before the first non-event, then raises it.
+    # The stream API yields the events before the first non-event, then raises it (or the
+    # codec fault after the last event), whole or streamed a byte or a few bytes at a time.
     first_fault = next(
         (i for i, o in enumerate(outcomes) if not isinstance(o, Event)), len(outcomes)
     )
-    yielded = []
-    with (
-        pytest.raises(Exception)
-        if first_fault < len(outcomes) or fixture["stream_fault"]
-        else _nothing() as caught
-    ):
-        for item in iter_events([data]):
-            yielded.append(item)
-    assert yielded == outcomes[:first_fault]
-    if first_fault < len(outcomes):
-        assert type(caught.value) is type(outcomes[first_fault])
-        assert caught.value.raw == decoded[first_fault]
+    for chunks in ([data], chunks_of(data, 1), chunks_of(data, 7)):
+        yielded = []
+        raised = None
+        try:
+            for item in iter_events(chunks):
+                yielded.append(item)
+        except Exception as exc:
+            raised = exc
+        assert yielded == outcomes[:first_fault]
+        if first_fault < len(outcomes):
+            assert type(raised) is type(outcomes[first_fault])
+            assert raised.raw == decoded[first_fault]
+        elif codec_fault is not None:
+            assert type(raised) is type(codec_fault)
+        else:
+            assert raised is None
 
 
 class _nothing:
@@ -324,6 +334,12 @@ def test_a_stream_cut_inside_a_frame_is_a_codec_fault_not_incomplete():
 def test_terminal_must_be_a_set_not_a_string():
     with pytest.raises(TypeError, match="not one string"):
         iter_events([A], terminal="messageStop")
+    # An empty set would make every stream incomplete; bytes names would never match.
+    for call in (iter_events, aiter_events):
+        with pytest.raises(ValueError, match="terminal is empty"):
+            call([A], terminal=set())
+        with pytest.raises(TypeError, match="event type names"):
+            call([A], terminal={b"messageStop"})
 
 
 def test_s3_select_end_is_terminal():
@@ -553,8 +569,17 @@ def test_a_transport_dying_mid_message_is_a_codec_fault_after_the_events():
 
 
 def test_wrong_source_types_are_type_errors():
-    with pytest.raises(TypeError):
-        list(iter_events(5))
+    import socket
+
+    # At the call, as iter_messages, and naming what it takes (not "'int' object is not
+    # iterable" at the first next()).
+    left, right = socket.socketpair()
+    with left, right:
+        for source in (5, right, "path.bin"):
+            with pytest.raises(TypeError, match="takes a binary file-like object"):
+                iter_events(source)
+            with pytest.raises(TypeError):
+                aiter_events(source)
     with pytest.raises(TypeError):
         list(iter_events(["not bytes"]))
     with pytest.raises(EventPayloadError, match="not a Bedrock chunk"):
@@ -640,3 +665,75 @@ def test_the_testing_builders_and_mutators_read_back_through_the_layer():
         assert caught.value.kind == kind
         if kind == "json":
             assert "message: bad input" in caught.value.detail
+
+
+# ---------------------------------------------------------------- a client's view of the capture
+
+
+def _capture_with_a_throttle_after(count):
+    """The ConverseStream capture with a throttlingException frame after ``count`` events."""
+    data = (CAPTURES / "bedrock-conversestream-tooluse-envoy.bin").read_bytes()
+    frames = [eventstream.encode(m) for m in eventstream.iter_messages([data])]
+    assert b"".join(frames) == data
+    return frames, b"".join(frames[:count]) + THROTTLED + b"".join(frames[count:])
+
+
+@pytest.mark.parametrize("size", [1, 5, 64])
+def test_a_converse_stream_client_over_a_socket_meets_the_exception_mid_stream(size):
+    # What a Bedrock client does: read a socket as bytes trickle in, collect the text
+    # deltas, and meet the service's exception after every earlier event.
+    import socket
+    import threading
+
+    frames, stream = _capture_with_a_throttle_after(10)
+    left, right = socket.socketpair()
+
+    def send():
+        # The client hangs up once the exception arrived, as a real one does.
+        with left, contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            for piece in chunks_of(stream, size):
+                left.sendall(piece)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    seen = []
+    with right, right.makefile("rb") as reader, pytest.raises(ServiceException) as caught:
+        for item in iter_events(reader, terminal={"messageStop", "metadata"}, chunk_size=size):
+            seen.append(item)
+    sender.join()
+    assert [e.message for e in seen] == [eventstream.decode(f) for f in frames[:10]]
+    assert all(isinstance(e.json(), dict) for e in seen)
+    exc = caught.value
+    assert (exc.exception_type, exc.message, exc.retryable) == (
+        "throttlingException",
+        "Too many requests, please wait.",
+        True,
+    )
+    assert not isinstance(exc, EventStreamError)
+
+
+def test_an_async_converse_stream_client_meets_the_exception_mid_stream():
+    frames, stream = _capture_with_a_throttle_after(17)
+
+    async def run():
+        reader = asyncio.StreamReader()
+
+        async def feed():
+            for piece in chunks_of(stream, 3):
+                reader.feed_data(piece)
+                await asyncio.sleep(0)
+            reader.feed_eof()
+
+        feeding = asyncio.ensure_future(feed())
+        seen = []
+        try:
+            async for item in aiter_events(reader, terminal={"messageStop", "metadata"}):
+                seen.append(item.event_type)
+        except ServiceException as exc:
+            await feeding
+            return seen, exc
+        raise AssertionError("no ServiceException")
+
+    seen, exc = asyncio.run(run())
+    assert seen == [eventstream.decode(f).headers[":event-type"] for f in frames[:17]]
+    assert exc.exception_type == "throttlingException"

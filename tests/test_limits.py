@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import gc
 import pickle
-import tracemalloc
 
 import pytest
 from _frames import frame, header, string_value
@@ -154,7 +153,6 @@ def test_a_stricter_limit_is_never_skipped_by_a_cached_block(backend: str) -> No
 def test_one_cache_per_limits_value_and_a_bounded_number_of_them() -> None:
     a, b = Limits(max_header_value=100), Limits(max_header_value=100)
     assert _header_cache.decode_cache_for(a) is _header_cache.decode_cache_for(b)
-    assert _header_cache.decode_cache_for(a).limits == a
     assert _header_cache.decode_cache_for(Limits()) is _header_cache.decode_cache_for(
         DEFAULT_LIMITS
     )
@@ -170,6 +168,7 @@ def _fill(limits: Limits, count: int) -> None:
 
 def test_many_distinct_limits_keep_bounded_memory_and_clear_frees_it(backend: str) -> None:
     """Issue 16 item 12: 200 distinct limits kept 416 MB, 336 MB after clear()."""
+    tracemalloc = pytest.importorskip("tracemalloc")  # not on PyPy
     _header_cache.clear()
     gc.collect()
     tracemalloc.start()

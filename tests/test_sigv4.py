@@ -25,6 +25,7 @@ from eventstream.sigv4 import (
     chunk_signature,
     date_header_bytes,
     presign_url,
+    redact_url,
     resolve_credentials,
     sign_request,
 )
@@ -624,3 +625,49 @@ def test_presign_url_layout() -> None:
         presign_url(url, creds(), "us-east-1", "transcribe", expires=604801)
     with pytest.raises(ValueError, match="must not carry user information"):
         presign_url("wss://u:p@h.example/", creds(), "us-east-1", "transcribe")
+
+
+def test_redact_url_hides_the_token_and_the_signature() -> None:
+    url = presign_url(
+        "wss://transcribestreaming.us-east-1.amazonaws.com:8443/stream-transcription-websocket"
+        "?language-code=en-US",
+        creds(),
+        "us-east-1",
+        "transcribe",
+        clock=fixed(T0),
+    )
+    signature = parse_qs(urlsplit(url).query)["X-Amz-Signature"][0]
+    hidden = redact_url(url)
+    assert TOKEN not in hidden and signature not in hidden
+    assert "X-Amz-Security-Token=<hidden>&" in hidden and hidden.endswith(
+        "X-Amz-Signature=<hidden>"
+    )
+    assert hidden.split("X-Amz-Security-Token")[0] == url.split("X-Amz-Security-Token")[0]
+    # Inside an error message that quotes the URL, in any letter case.
+    message = f"{url.lower()} isn't a valid URI: scheme isn't ws or wss"
+    assert TOKEN.lower() not in redact_url(message)
+    assert redact_url(message).endswith("<hidden> isn't a valid URI: scheme isn't ws or wss")
+    assert redact_url("no url here") == "no url here"
+    with pytest.raises(TypeError, match="text must be str"):
+        redact_url(b"bytes")  # type: ignore[arg-type]
+
+
+def test_an_async_send_is_refused_not_silently_dropped() -> None:
+    # send=ws.send of an asyncio client returns a coroutine: called and never awaited,
+    # every frame, the end frame included, would silently not be sent.
+    class AsyncTransport:
+        def __init__(self) -> None:
+            self.sent: List[bytes] = []
+
+        async def send(self, frame: bytes) -> None:
+            self.sent.append(frame)
+
+    transport = AsyncTransport()
+    with pytest.raises(TypeError, match="send returned an awaitable"):
+        signer(send=transport.send)
+    # A plain callable that returns an awaitable is caught at the first send.
+    s = signer(send=lambda frame: transport.send(frame))
+    with pytest.raises(TypeError, match="send returned an awaitable"), s:
+        s.send(event(1))
+    assert transport.sent == []
+    assert s.events_signed == 2 and s.ended  # the end frame was signed, and refused too

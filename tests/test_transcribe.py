@@ -541,13 +541,17 @@ def test_two_channels_are_assembled_apart() -> None:
     for n in range(max(len(left), len(right))):
         interleaved += left[n : n + 1] + right[n : n + 1]
     assembler = TranscriptAssembler()
+    # The right channel's sentence is shorter: it is final while the left is still partial.
     done = feed_all(assembler, interleaved[:-2])
-    assert done == [] or [s.channel for s in done] == ["ch_1"]  # the shorter one may end first
-    assert assembler.partial["ch_0"].text.startswith("The Amazon")
+    assert [(s.channel, s.result_id, s.text) for s in done] == [("ch_1", "R-1", SECOND + ".")]
+    assert list(assembler.partial) == ["ch_0"]
+    assert assembler.partial["ch_0"].text == "The Amazon is the largest rainforest on the"
     done += feed_all(assembler, interleaved[-2:])
-    by_channel = {s.channel: s.text for s in assembler.finals}
-    assert by_channel == {"ch_0": SENTENCE + ".", "ch_1": SECOND + "."}
-    assert len(assembler.finals) == 2 and sorted(s.channel for s in done) == ["ch_0", "ch_1"]
+    assert [(s.channel, s.result_id, s.text) for s in done] == [
+        ("ch_1", "R-1", SECOND + "."),
+        ("ch_0", "L-1", SENTENCE + "."),
+    ]
+    assert assembler.finals == done
     assert assembler.partial == {}
     assert assembler.text("ch_0") == SENTENCE + "."
 
@@ -617,3 +621,15 @@ def test_an_assembler_over_a_websocket_style_byte_stream() -> None:
 
 def test_max_expires_constant() -> None:
     assert MAX_EXPIRES == 300
+
+
+def test_an_endpoint_of_the_wrong_scheme_is_refused_before_signing() -> None:
+    # A WebSocket client rejecting http:// would quote the whole presigned URL, token and all.
+    args: Dict[str, Any] = {"language_code": "en-US", "media_encoding": "pcm", "sample_rate": 16000}
+    for endpoint in ("http://127.0.0.1:8080", "https://h.example"):
+        with pytest.raises(ValueError, match="endpoint scheme must be ws or wss") as caught:
+            websocket_url("us-east-1", CREDS, endpoint=endpoint, **args)
+        assert "session-token" not in str(caught.value)
+    assert websocket_url("us-east-1", CREDS, endpoint="WSS://h.example", **args)
+    with pytest.raises(ValueError, match="endpoint scheme must be http or https"):
+        http2_request("us-east-1", CREDS, endpoint="ws://127.0.0.1:8080", **args)

@@ -451,3 +451,29 @@ def test_examples_against_the_offline_transcribe_server(
         assert out.getvalue() == "One two three.\nFour five.\n"
     else:
         assert out.getvalue() == "[ch_0] One two three.\n[ch_1] Four five.\n"
+
+
+def test_websocket_example_errors_never_print_the_session_token(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from websockets.exceptions import InvalidURI
+
+    token = "session-token-that-must-stay-private"
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", CREDS.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", CREDS.secret_key)
+    monkeypatch.setenv("AWS_SESSION_TOKEN", token)
+    args = ["--silence", "0.1", "--pace", "0", "--endpoint"]
+    # A wrong scheme is refused before a URL exists (the client library would quote it).
+    assert transcribe_websocket.main([*args, "http://127.0.0.1:9"], out=io.StringIO()) == 2
+    err = capsys.readouterr().err
+    assert "endpoint scheme must be ws or wss" in err and token not in err
+
+    # Whatever else the client library refuses, quoting the URL, is printed redacted.
+    def refuse(url: str, **_: Any) -> Any:
+        raise InvalidURI(url, "refused for the test")
+
+    monkeypatch.setattr(transcribe_websocket.websockets, "connect", refuse)
+    assert transcribe_websocket.main([*args, "ws://127.0.0.1:9"], out=io.StringIO()) == 1
+    err = capsys.readouterr().err
+    assert "X-Amz-Security-Token=<hidden>" in err and "refused for the test" in err
+    assert token not in err and CREDS.secret_key not in err

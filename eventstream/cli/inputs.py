@@ -285,23 +285,6 @@ def iter_text(source: Source, chunk_size: int = CHUNK_SIZE) -> Iterator[str]:
             stream.close()
 
 
-def read_all(source: Source) -> bytes:
-    """The whole input, decoded from base64 or hex when asked (text may be typed in)."""
-    stream = open_binary(source.path, terminal_ok=source.encoding != "binary" or source.json)
-    try:
-        data = stream.read()
-    except OSError as exc:
-        raise _io_error(source.path, exc) from None
-    finally:
-        if source.path != "-":
-            stream.close()
-    if source.encoding == "base64":
-        return decode_base64(data)
-    if source.encoding == "hex":
-        return decode_hex(data)
-    return bytes(data)
-
-
 _SPACE = re.compile(rb"\s+")
 _B64_BAD = re.compile(rb"[^A-Za-z0-9+/=\-_]")
 _HEX_NOISE = re.compile(rb"\\x|0[xX]|[\s,:;]")
@@ -311,40 +294,9 @@ _URLSAFE = bytes.maketrans(b"-_", b"+/")
 
 def decode_base64(text: bytes) -> bytes:
     """Bytes from base64 text; whitespace, the URL-safe alphabet and missing padding are fine."""
-    compact = _SPACE.sub(b"", text)
-    bad = _B64_BAD.search(compact)
-    if bad:
-        char = bad.group().decode("latin-1")
-        raise invalid_input(
-            f"--base64: the input is not base64 text: character {char!r} "
-            f"(byte {bad.group()[0]:#04x}) is not in the base64 alphabet"
-        )
-    compact = compact.translate(bytes.maketrans(b"-_", b"+/"))
-    body = compact.rstrip(b"=")
-    if b"=" in body:
-        raise invalid_input("--base64: '=' padding in the middle of the text")
-    if len(body) % 4 == 1:
-        raise invalid_input(
-            f"--base64: {len(body)} base64 characters cannot encode whole bytes "
-            "(is the text cut short?)"
-        )
-    body += b"=" * (-len(body) % 4)
-    try:
-        return base64.b64decode(body, validate=True)
-    except binascii.Error as exc:  # pragma: no cover - the checks above catch these
-        raise invalid_input(f"--base64: {exc}") from None
+    return _Base64Chunks().feed(text, final=True)
 
 
 def decode_hex(text: bytes) -> bytes:
     """Bytes from hex text; whitespace, ``0x``/``\\x`` prefixes, commas and colons are fine."""
-    compact = _HEX_NOISE.sub(b"", text)
-    bad = _HEX_BAD.search(compact)
-    if bad:
-        char = bad.group().decode("latin-1")
-        raise invalid_input(
-            f"--hex: the input is not hex text: character {char!r} is not a hex digit "
-            "(for an xxd or hexdump listing, convert it with `xxd -r` first)"
-        )
-    if len(compact) % 2:
-        raise invalid_input(f"--hex: odd number of hex digits ({len(compact)})")
-    return binascii.unhexlify(compact)
+    return _HexChunks().feed(text, final=True)

@@ -128,10 +128,8 @@ class Inspector:
         hi = min(window.end, fault.offset + max(fault.length, 1) + 16)
         lines.extend(
             hexdump_rows(
-                bytes(window.view),
-                window.base,
-                start=lo - window.base,
-                end=hi - window.base,
+                bytes(window.span(lo, hi)),
+                lo,
                 mark=(fault.offset, fault.length) if fault.length else None,
                 palette=p,
                 indent="  ",

@@ -49,7 +49,11 @@ examples:
   eventstream verify -q capture.bin && echo ok
   eventstream dump --base64 response.txt       base64 or hex text (--hex) instead of bytes
   some-client | eventstream dump --follow -    messages as they arrive
-  eventstream split capture.bin --out corpus/  one file per message"""
+  eventstream split capture.bin --out corpus/  one file per message
+  eventstream verify out/*.eventstream         one verdict line per file
+  eventstream dump --keep-going --resync x.bin every fault, not just the first
+  eventstream dump capture.har                 HTTP and HAR captures are unwrapped
+  eventstream dump --json-readable x.bin | jq .headers"""
 
 _SIZE = re.compile(r"^\s*(\d+)\s*([kmg]?)(i?b)?\s*$", re.I)
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
@@ -276,7 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--follow",
         "-f",
         action="store_true",
-        help="keep reading a growing file; Ctrl-C stops (pipes end at EOF anyway)",
+        help="keep reading a growing file, from the start again if it is truncated or "
+        "rotated; Ctrl-C stops (pipes end at EOF anyway)",
     )
     dump.add_argument(
         "--idle-timeout",

@@ -28,6 +28,7 @@ _PRELUDE = struct.Struct(">III")
 _AT_BYTE = re.compile(r" \(at byte \d+, in the message starting at byte \d+\)")
 _U32 = struct.Struct(">I")
 CONTEXT_BYTES = 1 << 20  # bytes kept after an unrecoverable fault (for sniffing and hints)
+BATCH_FRAME = 64 * 1024  # frames up to this size are decoded in batches
 FAULT_CONTEXT = 16  # bytes after a damaged frame shown around its fault
 MAX_NESTING = 4  # payloads inside payloads checked at most this deep
 
@@ -335,6 +336,8 @@ class Scanner:
         with memoryview(buf) as view:
             while size - pos >= 12 and (room is None or len(frames) < room):
                 total, headers_length, stored = unpack(buf, pos)
+                if total > BATCH_FRAME:  # a large frame goes alone: no extra copies of it
+                    break
                 if (
                     total < 16
                     or headers_length > total - 16

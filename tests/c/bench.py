@@ -113,7 +113,7 @@ def codec_table() -> List[Tuple[str, str, float, float]]:
         block = encode_header_block(msg.headers)
         wire = P.encode_frame(block, msg.payload)
         assert C.encode_frame(block, msg.payload) == wire
-        cache = _header_cache.decode_cache_for(DEFAULT_LIMITS.max_header_value)
+        cache = _header_cache.decode_cache_for(DEFAULT_LIMITS)
         decs, encs = [], []
         for backend in (C, P):
             got = backend.decode_frames(wire, 0, len(wire), DEFAULT_LIMITS, cache, 1)

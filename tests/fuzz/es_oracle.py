@@ -80,6 +80,12 @@ def _message_key(message: Any) -> Tuple[Any, ...]:
 def _error_key(exc: BaseException) -> Tuple[Any, ...]:
     if not isinstance(exc, eventstream.EventStreamError):
         raise Disagreement(f"non-EventStreamError escaped: {exc!r}") from exc
+    text = str(exc)
+    if isinstance(exc, eventstream.NotAnEventStreamError):
+        # Its class and kind come from the 12 prelude bytes, the same however the stream was
+        # chunked; its detail (a JSON body's error text) may grow with the bytes the decoder
+        # held when it failed, so only the codec's own text is compared.
+        text = f"{exc._codec_text} [{exc.kind}]"
     return (
         type(exc).__name__,
         getattr(exc, "code", None),
@@ -87,7 +93,7 @@ def _error_key(exc: BaseException) -> Tuple[Any, ...]:
         getattr(exc, "frame_offset", None),
         getattr(exc, "expected", None),
         getattr(exc, "actual", None),
-        str(exc),
+        text,
     )
 
 
