@@ -12,7 +12,7 @@ from __future__ import annotations
 import struct
 import zlib
 from itertools import repeat as _repeat
-from typing import Any, List, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from . import _reference
 from . import errors as E
@@ -276,13 +276,31 @@ def decode_frames(
     return messages, pos, None
 
 
+# The first 12 + len(block) bytes of a message and their CRC, by (total length,
+# header block): a client sending audio repeats both (one header set, one chunk
+# size), so its prelude, prelude CRC and the message CRC's start are computed
+# once.  Only exact bytes blocks are keys (their equality is bytes'); bounded,
+# emptied when full.  Entries are immutable, so threads can share them.
+_HEADS: Dict[Tuple[int, bytes], Tuple[bytes, int]] = {}
+_HEADS_MAX_ENTRIES = 64
+_HEADS_MAX_BLOCK = 2048
+_zlib_crc32 = zlib.crc32
+
+
 def encode_frame(header_block: bytes, payload: Buffer) -> bytes:
     """The wire bytes of one message from its encoded header block and payload.
 
     The caller has checked that the total length fits in 32 bits.
     """
     total = 16 + len(header_block) + len(payload)
-    prelude = _pack_prelude(total, len(header_block))
-    head = prelude + _pack_u32(zlib.crc32(prelude)) + header_block
-    message_crc = zlib.crc32(payload, zlib.crc32(head))
-    return b"".join((head, payload, _pack_u32(message_crc)))
+    key = (total, header_block)
+    head = _HEADS.get(key) if type(header_block) is bytes else None
+    if head is None:
+        prelude = _pack_prelude(total, len(header_block))
+        raw = prelude + _pack_u32(_zlib_crc32(prelude)) + header_block
+        head = (raw, _zlib_crc32(raw))
+        if type(header_block) is bytes and len(header_block) <= _HEADS_MAX_BLOCK:
+            if len(_HEADS) >= _HEADS_MAX_ENTRIES:
+                _HEADS.clear()
+            _HEADS[key] = head
+    return b"".join((head[0], payload, _pack_u32(_zlib_crc32(payload, head[1]))))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional, Union
 
-from . import _active, errors
+from . import _active, _header_codec, errors
 from ._header_cache import decode_cache_for
 from ._header_codec import encode_block
 from ._sniff import upgrade_not_an_event_stream
@@ -99,11 +99,15 @@ def encode(message: Message, *, limits: Optional[Limits] = None) -> bytes:
     if type(message) is not Message and not isinstance(message, Message):
         raise TypeError(f"encode() takes a Message, got {type(message).__name__}")
     headers, payload = message
-    block, longest, count, fits_default = encode_block(headers)
-    if limits is None and fits_default and len(payload) <= _DEFAULT_MAX_PAYLOAD:
+    # encode_block's identity check on the last Headers encoded, inlined: a client
+    # sending audio encodes the same cached Headers object for every chunk.
+    last = _header_codec.last_encoded
+    encoded = last[1] if last[0] is headers else encode_block(headers)
+    if limits is None and encoded[3] and len(payload) <= _DEFAULT_MAX_PAYLOAD:
         # The common case in two checks (the default limits keep the total far
         # below 4 GiB).
-        return _active.backend.encode_frame(block, payload)
+        return _active.backend.encode_frame(encoded[0], payload)
+    block, longest, count, _ = encoded
     _check_encode_limits(block, longest, count, payload, limits or DEFAULT_LIMITS)
     return _active.backend.encode_frame(block, payload)
 

@@ -316,6 +316,8 @@ class Header(_HeaderFields):
         if _is_instance_of_loaded(value, "uuid", "UUID"):
             return cls(name, HeaderType.UUID, value)
         if _is_instance_of_loaded(value, "datetime", "datetime"):
+            if _datetime_parts is None:
+                _load_datetime_parts()
             return cls(name, HeaderType.TIMESTAMP, value)
         raise InvalidHeaderError(
             f"header {name!r}: cannot infer a header type for {type(value).__name__}; "
@@ -593,6 +595,78 @@ def _str_dict_headers(items: Tuple[Tuple[str, str], ...]) -> Headers:
     return headers
 
 
+_INT64_MIN, _INT64_MAX = INT_RANGES[HeaderType.INT64]
+_STRING = HeaderType.STRING
+_BYTES = HeaderType.BYTES
+_INT32 = HeaderType.INT32
+_INT64 = HeaderType.INT64
+_TIMESTAMP = HeaderType.TIMESTAMP
+_BOOL_TRUE = HeaderType.BOOL_TRUE
+_BOOL_FALSE = HeaderType.BOOL_FALSE
+_tuple_new = tuple.__new__
+# (datetime.datetime, datetime.timezone, the epoch, one millisecond), set the first
+# time Header.infer meets a datetime (the datetime module is not imported before).
+_datetime_parts: Any = None
+
+
+def _load_datetime_parts() -> Any:
+    global _datetime_parts
+    import datetime
+
+    utc = datetime.timezone.utc
+    _datetime_parts = (
+        datetime.datetime,
+        datetime.timezone,
+        datetime.datetime(1970, 1, 1, tzinfo=utc),
+        datetime.timedelta(milliseconds=1),
+    )
+    return _datetime_parts
+
+
+def _dict_headers(items: Tuple[Tuple[Any, Any], ...]) -> Headers:
+    """The Headers of a dict's items, inferring each value's wire type.
+
+    The values a client puts in a dict (exact str, bytes, int and bool, and
+    datetimes in a fixed-offset timezone, under ASCII names, ASCII text) are
+    inferred here, where every check is a type test or a length; anything else
+    (a subclass, non-ASCII text, a value that does not fit) goes through
+    :meth:`Header.infer`, which normalises it or raises its error.
+    """
+    headers: List[Header] = []
+    append = headers.append
+    for name, value in items:
+        if type(name) is str and name.isascii() and 1 <= len(name) <= 255:
+            kind = type(value)
+            if kind is str:
+                if value.isascii() and len(value) <= MAX_WIRE_VALUE_LENGTH:
+                    append(_tuple_new(Header, (name, _STRING, value)))
+                    continue
+            elif kind is bytes:
+                if len(value) <= MAX_WIRE_VALUE_LENGTH:
+                    append(_tuple_new(Header, (name, _BYTES, value)))
+                    continue
+            elif kind is int:
+                if _INT32_MIN <= value <= _INT32_MAX:
+                    append(_tuple_new(Header, (name, _INT32, value)))
+                    continue
+                if _INT64_MIN <= value <= _INT64_MAX:
+                    append(_tuple_new(Header, (name, _INT64, value)))
+                    continue
+            elif kind is bool:
+                append(_tuple_new(Header, (name, _BOOL_TRUE if value else _BOOL_FALSE, value)))
+                continue
+            else:
+                parts = _datetime_parts
+                if parts is not None and kind is parts[0] and type(value.tzinfo) is parts[1]:
+                    # A fixed-offset timezone (utc among them) always has an offset,
+                    # so the datetime is aware; every datetime fits int64 in ms.
+                    ms = (value - parts[2]) // parts[3]
+                    append(_tuple_new(Header, (name, _TIMESTAMP, ms)))
+                    continue
+        append(Header.infer(name, value))
+    return _tuple_new(Headers, headers)
+
+
 def _is_str_dict(items: Tuple[Any, ...]) -> bool:
     """Whether a dict's items are all exact strs (so its Headers may be cached)."""
     return all(type(name) is str and type(value) is str for name, value in items)
@@ -608,6 +682,7 @@ def make_headers(headers: HeadersInput) -> Headers:
         items = tuple(headers.items())
         if _is_str_dict(items):
             return _str_dict_headers(items)
+        return _dict_headers(items)
     if isinstance(headers, Mapping):
         return tuple.__new__(
             Headers, [Header.infer(name, value) for name, value in headers.items()]
@@ -672,12 +747,11 @@ class Message(_MessageFields):
             items = tuple(headers.items())
             for name, value in items:
                 if type(name) is not str or type(value) is not str:
-                    break
-            else:
-                cached = _INFERRED.get(items)
-                if cached is None:
-                    cached = _str_dict_headers(items)
-                return tuple.__new__(cls, (cached, payload))
+                    return _tuple_new(cls, (_dict_headers(items), payload))
+            cached = _INFERRED.get(items)
+            if cached is None:
+                cached = _str_dict_headers(items)
+            return _tuple_new(cls, (cached, payload))
         return tuple.__new__(cls, (make_headers(headers), payload))
 
     @classmethod
