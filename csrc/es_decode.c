@@ -201,12 +201,6 @@ int64_t es_check_one(const uint8_t *buf, size_t len, const es_limits *limits) {
     return (int64_t)headers_len + 1;
 }
 
-void es_copy(uint8_t *dst, const uint8_t *src, size_t len) {
-    if (len) {
-        memcpy(dst, src, len);
-    }
-}
-
 /* Record why the call stops; returns the frames decoded. */
 static int64_t s_stop(es_batch *batch, size_t frames, es_stop stop) {
     batch->stop = (int32_t)stop;

@@ -241,13 +241,6 @@ int64_t es_walk_headers(
     size_t cap,
     int64_t *fault);
 
-/*
- * Copy src[0:len] to dst (the ranges must not overlap).  The Python binding copies a
- * large payload with it, because cffi releases the GIL during the call: decodes of big
- * messages in several threads then copy in parallel.
- */
-void es_copy(uint8_t *dst, const uint8_t *src, size_t len);
-
 /* ------------------------------------------------------------ encoding
  * Both CRCs of the message made of header block and payload (whose total length
  * the caller has checked fits in 32 bits): (prelude_crc << 32) | message_crc.

@@ -187,7 +187,7 @@ def test_decode_without_copy_gives_a_read_only_view_of_the_input(backend: str) -
 
 
 def test_big_payloads_decode_alike_in_threads(backend: str) -> None:
-    # C copies payloads of 1 MiB and more without the GIL (es_copy).
+    # Payloads of 1 MiB and more, decoded in several threads at once.
     payloads = [os.urandom((1 << 20) + k) for k in (0, 1, 4095)]
     wires = [eventstream.encode(eventstream.Message({"n": k}, p)) for k, p in enumerate(payloads)]
     results: List[bool] = []

@@ -591,10 +591,6 @@ static void test_batch(void) {
 
 static void test_encode(void) {
     uint8_t out[64], uuid[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
-    uint8_t copied[16] = {0};
-    es_copy(copied, uuid, 16);
-    CHECK_EQ(memcmp(copied, uuid, 16), 0);
-    es_copy(copied, NULL, 0); /* nothing to copy: src is not read */
     CHECK_EQ(es_encode_header(out, sizeof out, (const uint8_t *)"a", 1, 2, -128, NULL, 0), 4);
     CHECK_EQ(out[3], 0x80);
     CHECK_EQ(es_encode_header(out, sizeof out, (const uint8_t *)"a", 1, 2, 128, NULL, 0), ES_ERR_TOO_LARGE);
