@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 import struct
 import zlib
@@ -129,6 +128,8 @@ def _sniff_json(text: str) -> Optional[SniffResult]:
     if body[:1] not in ("{", "["):
         return None
     try:
+        import json  # loaded on first use: `import eventstream` stays light
+
         value, _ = json.JSONDecoder().raw_decode(body)
     except RecursionError:
         # Nested deeper than the interpreter recurses: JSON all the same.

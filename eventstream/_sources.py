@@ -8,7 +8,6 @@ and the call to use instead.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import io
 import os
@@ -240,6 +239,8 @@ async def async_chunks(source: Any, chunk_size: int, where: str) -> AsyncIterato
                 raise TypeError(_blocking_file(source, where))
             chunk = await pending
             if chunk is None:  # "no data yet"
+                import asyncio  # only here: `import eventstream` must not load asyncio
+
                 await asyncio.sleep(_POLL_SECONDS)
                 continue
             if not chunk:

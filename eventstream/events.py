@@ -31,7 +31,6 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
-import json as _json
 from typing import (
     Any,
     AsyncIterable,
@@ -51,6 +50,13 @@ from .errors import EventStreamError, NotAnEventStreamError
 from .exception_types import ExceptionType, exception_type_info
 from .limits import Limits
 from .types import Message
+
+
+def _json_loads(data: Union[str, bytes, bytearray]) -> Any:
+    import json  # loaded on first use: `import eventstream` must not load json
+
+    return json.loads(data)
+
 
 __all__ = [
     "Event",
@@ -226,7 +232,7 @@ class ServiceException(ServiceFault):
             # A payload that is not JSON leaves body None: the exception stands, and
             # its bytes stay readable in .payload.
             with contextlib.suppress(ValueError, RecursionError):
-                self.body = _json.loads(raw.payload)
+                self.body = _json_loads(raw.payload)
         if isinstance(self.body, dict):
             for key in ("message", "Message", "errorMessage"):
                 value = self.body.get(key)
@@ -303,7 +309,7 @@ class Event(NamedTuple):
                 f"{_preview(self.payload)})"
             )
         try:
-            return _json.loads(self.payload)
+            return _json_loads(self.payload)
         except (ValueError, RecursionError) as exc:
             reason = "nested too deep" if isinstance(exc, RecursionError) else str(exc)
             raise self._payload_error(
@@ -577,7 +583,7 @@ def unwrap_bedrock_chunk(chunk: Union[Event, bytes, Any]) -> Any:
             event_type=event_type,
         ) from None
     try:
-        return _json.loads(inner)
+        return _json_loads(inner)
     except (ValueError, RecursionError):
         raise EventPayloadError(
             f"the Bedrock chunk's decoded bytes are not JSON: {_preview(inner)}",
