@@ -16,21 +16,9 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import impls as I
+from timing import pin
 
-
-def _pin() -> str:
-    if not hasattr(os, "sched_setaffinity"):
-        return "not pinned (no sched_setaffinity)"
-    allowed = sorted(os.sched_getaffinity(0))
-    cpu = int(os.environ.get("BENCH_CPU", allowed[-1]))
-    try:
-        os.sched_setaffinity(0, {cpu})
-    except OSError as exc:
-        return f"not pinned ({exc})"
-    return f"pinned to CPU {cpu}"
-
-
-_PINNED = _pin()
+_PINNED = pin()
 _IMPLS: Dict[str, I.Impl] = I.all_impls()
 _CRC = I.crc_impls()
 
