@@ -28,7 +28,15 @@ import json
 import uuid
 from typing import Any, Dict, List, Optional
 
-from eventstream import EventStreamError, Header, HeaderType, Message
+from eventstream import (
+    EventStreamError,
+    Header,
+    HeaderType,
+    Message,
+    ValueOutOfRangeError,
+    datetime_from_timestamp,
+    timestamp_from_datetime,
+)
 
 from .frames import Frame
 
@@ -45,7 +53,6 @@ _NAMES = {
     HeaderType.UUID: "uuid",
 }
 _TYPES = {name: htype for htype, name in _NAMES.items()}
-_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
 
 class ReadableError(ValueError):
@@ -58,8 +65,8 @@ class ReadableError(ValueError):
 def _timestamp(milliseconds: int) -> Any:
     """ISO-8601 UTC with milliseconds, or the integer when outside years 1-9999."""
     try:
-        m = _EPOCH + datetime.timedelta(milliseconds=milliseconds)
-    except OverflowError:
+        m = datetime_from_timestamp(milliseconds)
+    except ValueOutOfRangeError:
         return milliseconds
     return (
         f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}"
@@ -157,8 +164,7 @@ def _parse_timestamp(value: Any, where: str) -> int:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=datetime.timezone.utc)
-    delta = moment - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+    return timestamp_from_datetime(moment)
 
 
 def header_from_readable(obj: Any, where: str) -> Header:
