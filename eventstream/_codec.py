@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Optional, Union
 
-from . import _active, _header_codec, errors
+from . import _active, errors
 from ._header_cache import decode_cache_for
 from ._header_codec import encode_block
+from ._header_wire import last_encoded as _last_encoded
 from ._sniff import upgrade_not_an_event_stream
 from .limits import (
     DEFAULT_LIMITS,
@@ -99,9 +100,9 @@ def encode(message: Message, *, limits: Optional[Limits] = None) -> bytes:
     if type(message) is not Message and not isinstance(message, Message):
         raise TypeError(f"encode() takes a Message, got {type(message).__name__}")
     headers, payload = message
-    # encode_block's identity check on the last Headers encoded, inlined: a client
-    # sending audio encodes the same cached Headers object for every chunk.
-    last = _header_codec.last_encoded
+    # encode_block's identity check, inlined: a client encodes the message it just
+    # built, whose block Message() encoded (from a dict) or found in its cache.
+    last = _last_encoded[0]
     encoded = last[1] if last[0] is headers else encode_block(headers)
     if limits is None and encoded[3] and len(payload) <= _DEFAULT_MAX_PAYLOAD:
         # The common case in two checks (the default limits keep the total far

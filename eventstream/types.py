@@ -23,6 +23,9 @@ from typing import (
     overload,
 )
 
+from . import _header_wire
+from ._header_wire import EncodedBlock
+from ._header_wire import last_encoded as _last_encoded
 from .errors import (
     HeaderTypeMismatchError,
     InvalidHeaderError,
@@ -122,8 +125,9 @@ def timestamp_from_datetime(value: _datetime.datetime) -> int:
         raise InvalidHeaderError(f"expected a datetime, got {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidHeaderError("naive datetime: give it a tzinfo (e.g. datetime.timezone.utc)")
-    epoch = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
-    return (value - epoch) // datetime.timedelta(milliseconds=1)
+    delta = value - datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+    # Exact ints, seconds and microseconds never negative: the floor of the quotient.
+    return delta.days * 86_400_000 + delta.seconds * 1000 + delta.microseconds // 1000
 
 
 def datetime_from_timestamp(milliseconds: int) -> _datetime.datetime:
@@ -557,45 +561,44 @@ _MISSING_HERE: Any = object()
 
 HeadersInput = Union[Mapping[str, Any], Iterable[Union[Header, Tuple[str, int, Any]]], None]
 
-# Headers inferred from a dict whose names and values are all short exact strs,
-# keyed by the dict's items: a client sending audio builds the same
+# What Message() makes of a header dict: its Headers and its encoded block
+# (the wire form is computed in the same pass as the inference, and the pair is
+# left in _header_wire.last_encoded, where encode() finds it).
+DictEntry = Tuple[Headers, EncodedBlock]
+
+# Entries of dicts whose names and values are all short exact strs, keyed by the
+# dict's items: a client sending audio builds the same
 # {":message-type": ..., ":event-type": ..., ":content-type": ...} dict for every
 # chunk.  Only exact str keys and values get here (checked before the lookup), so
 # equality and hashing are str's own: no subclass can make a lookup match an
 # entry built from other values.  Bounded: emptied when full.
-_INFERRED: Dict[Tuple[Tuple[str, str], ...], Headers] = {}
+_INFERRED: Dict[Tuple[Tuple[str, str], ...], DictEntry] = {}
 _INFERRED_MAX_ENTRIES = 64  # at most ~2.5 MB; a client repeats one or two dicts
 _INFERRED_MAX_HEADERS = 16
 _INFERRED_MAX_VALUE = 256  # characters
 
 
-def _str_dict_headers(items: Tuple[Tuple[str, str], ...]) -> Headers:
-    """The Headers of a dict's items, all exact strs (checked by the caller).
+def _str_dict_entry(items: Tuple[Tuple[str, str], ...]) -> DictEntry:
+    """The entry of a dict's items, all exact strs (checked by the caller).
 
     Cached when the block is small: a hit needs an equal key, and equal exact
     strs have equal lengths, so the size checks here bound every entry.
     """
-    headers = _INFERRED.get(items)
-    if headers is not None:
-        return headers
-    string = HeaderType.STRING
-    headers = tuple.__new__(
-        Headers,
-        [
-            tuple.__new__(Header, (_check_name(name), string, _check_value(name, string, v)))
-            for name, v in items
-        ],
-    )
-    if len(items) <= _INFERRED_MAX_HEADERS and all(
-        len(value) <= _INFERRED_MAX_VALUE for _, value in items
-    ):
-        if len(_INFERRED) >= _INFERRED_MAX_ENTRIES:
-            _INFERRED.clear()
-        _INFERRED[items] = headers
-    return headers
+    entry = _INFERRED.get(items)
+    if entry is not None:
+        _last_encoded[0] = entry
+    else:
+        entry = _dict_entry(items)
+        if len(items) <= _INFERRED_MAX_HEADERS and all(
+            len(value) <= _INFERRED_MAX_VALUE for _, value in items
+        ):
+            if len(_INFERRED) >= _INFERRED_MAX_ENTRIES:
+                _INFERRED.clear()
+            _INFERRED[items] = entry
+    _last_str_dict[0] = (items, entry)
+    return entry
 
 
-_INT64_MIN, _INT64_MAX = INT_RANGES[HeaderType.INT64]
 _STRING = HeaderType.STRING
 _BYTES = HeaderType.BYTES
 _INT32 = HeaderType.INT32
@@ -604,8 +607,13 @@ _TIMESTAMP = HeaderType.TIMESTAMP
 _BOOL_TRUE = HeaderType.BOOL_TRUE
 _BOOL_FALSE = HeaderType.BOOL_FALSE
 _tuple_new = tuple.__new__
-# (datetime.datetime, datetime.timezone, the epoch, one millisecond), set the first
-# time Header.infer meets a datetime (the datetime module is not imported before).
+_name_prefixes = _header_wire.name_prefixes
+_pack_type_length = _header_wire.pack_type_length
+_pack_type_i32 = _header_wire.pack_type_i32
+_pack_type_i64 = _header_wire.pack_type_i64
+_TYPE_BYTE = _header_wire.TYPE_BYTE
+# (datetime.datetime, datetime.timezone, the epoch), set the first time
+# Header.infer meets a datetime (the datetime module is not imported before).
 _datetime_parts: Any = None
 
 
@@ -613,63 +621,89 @@ def _load_datetime_parts() -> Any:
     global _datetime_parts
     import datetime
 
-    utc = datetime.timezone.utc
     _datetime_parts = (
         datetime.datetime,
         datetime.timezone,
-        datetime.datetime(1970, 1, 1, tzinfo=utc),
-        datetime.timedelta(milliseconds=1),
+        datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc),
     )
     return _datetime_parts
 
 
-def _dict_headers(items: Tuple[Tuple[Any, Any], ...]) -> Headers:
-    """The Headers of a dict's items, inferring each value's wire type.
+def _dict_entry(items: Tuple[Tuple[Any, Any], ...]) -> DictEntry:
+    """The Headers of a dict's items, inferring each value's wire type, and their
+    encoded block (also left in ``_header_wire.last_encoded``).
 
-    The values a client puts in a dict (exact str, bytes, int and bool, and
-    datetimes in a fixed-offset timezone, under ASCII names, ASCII text) are
-    inferred here, where every check is a type test or a length; anything else
-    (a subclass, non-ASCII text, a value that does not fit) goes through
+    Names already seen are known valid (``name_prefixes``), and the values a
+    client puts in a dict (exact str with ASCII text, bytes, int and bool, and
+    datetimes in a fixed-offset timezone) are inferred and encoded here, where
+    every check is a type test or a length; anything else (a new name, a
+    subclass, non-ASCII text, a value that does not fit) goes through
     :meth:`Header.infer`, which normalises it or raises its error.
     """
     headers: List[Header] = []
     append = headers.append
+    parts: List[bytes] = []
+    longest = 0
     for name, value in items:
-        if type(name) is str and name.isascii() and 1 <= len(name) <= 255:
+        prefix = _name_prefixes.get(name) if type(name) is str else None
+        if prefix is not None:
             kind = type(value)
             if kind is str:
-                if value.isascii() and len(value) <= MAX_WIRE_VALUE_LENGTH:
-                    append(_tuple_new(Header, (name, _STRING, value)))
-                    continue
+                if value.isascii():
+                    size = len(value)
+                    if size <= MAX_WIRE_VALUE_LENGTH:
+                        append(_tuple_new(Header, (name, _STRING, value)))
+                        parts += (prefix, _pack_type_length(7, size), value.encode())
+                        if size > longest:
+                            longest = size
+                        continue
             elif kind is bytes:
-                if len(value) <= MAX_WIRE_VALUE_LENGTH:
+                size = len(value)
+                if size <= MAX_WIRE_VALUE_LENGTH:
                     append(_tuple_new(Header, (name, _BYTES, value)))
+                    parts += (prefix, _pack_type_length(6, size), value)
+                    if size > longest:
+                        longest = size
                     continue
             elif kind is int:
                 if _INT32_MIN <= value <= _INT32_MAX:
                     append(_tuple_new(Header, (name, _INT32, value)))
+                    parts += (prefix, _pack_type_i32(4, value))
                     continue
                 if _INT64_MIN <= value <= _INT64_MAX:
                     append(_tuple_new(Header, (name, _INT64, value)))
+                    parts += (prefix, _pack_type_i64(5, value))
                     continue
             elif kind is bool:
-                append(_tuple_new(Header, (name, _BOOL_TRUE if value else _BOOL_FALSE, value)))
+                htype = _BOOL_TRUE if value else _BOOL_FALSE
+                append(_tuple_new(Header, (name, htype, value)))
+                parts += (prefix, _TYPE_BYTE[htype])
                 continue
             else:
-                parts = _datetime_parts
-                if parts is not None and kind is parts[0] and type(value.tzinfo) is parts[1]:
+                dt = _datetime_parts
+                if dt is not None and kind is dt[0] and type(value.tzinfo) is dt[1]:
                     # A fixed-offset timezone (utc among them) always has an offset,
                     # so the datetime is aware; every datetime fits int64 in ms.
-                    ms = (value - parts[2]) // parts[3]
+                    # days, seconds and microseconds are exact ints (the last two
+                    # never negative), so this is the floor of the exact quotient.
+                    delta = value - dt[2]
+                    ms = delta.days * 86_400_000 + delta.seconds * 1000 + delta.microseconds // 1000
                     append(_tuple_new(Header, (name, _TIMESTAMP, ms)))
+                    parts += (prefix, _pack_type_i64(8, ms))
                     continue
-        append(Header.infer(name, value))
-    return _tuple_new(Headers, headers)
-
-
-def _is_str_dict(items: Tuple[Any, ...]) -> bool:
-    """Whether a dict's items are all exact strs (so its Headers may be cached)."""
-    return all(type(name) is str and type(value) is str for name, value in items)
+        header = Header.infer(name, value)
+        append(header)
+        name, htype, value = header
+        prefix = _name_prefixes.get(name)
+        if prefix is None:
+            prefix = _header_wire.name_prefix(name)
+        wire = _header_wire.value_bytes(htype, value)
+        parts += (prefix, wire)
+        if (htype == 6 or htype == 7) and len(wire) - 3 > longest:
+            longest = len(wire) - 3
+    entry = (_tuple_new(Headers, headers), _header_wire.block_of(parts, longest, len(headers)))
+    _last_encoded[0] = entry
+    return entry
 
 
 def make_headers(headers: HeadersInput) -> Headers:
@@ -680,9 +714,10 @@ def make_headers(headers: HeadersInput) -> Headers:
         return headers
     if type(headers) is dict:
         items = tuple(headers.items())
-        if _is_str_dict(items):
-            return _str_dict_headers(items)
-        return _dict_headers(items)
+        for name, value in items:
+            if type(name) is not str or type(value) is not str:
+                return _dict_entry(items)[0]
+        return _str_dict_entry(items)[0]
     if isinstance(headers, Mapping):
         return tuple.__new__(
             Headers, [Header.infer(name, value) for name, value in headers.items()]
@@ -708,6 +743,13 @@ def make_headers(headers: HeadersInput) -> Headers:
 
 
 _EMPTY_HEADERS: Headers = tuple.__new__(Headers, ())
+
+# One slot: the items of the last all-str header dict (its exact strs, which this
+# keeps alive, so their identities cannot be reused) and its entry.  Replaced
+# whole, so a thread reads a matching pair.
+_last_str_dict: List[Tuple[Tuple[Tuple[str, str], ...], DictEntry]] = [
+    ((), (_EMPTY_HEADERS, (b"", 0, 0, True)))
+]
 
 
 # ---------------------------------------------------------------- messages
@@ -743,15 +785,25 @@ class Message(_MessageFields):
                 f"payload of {len(payload)} bytes cannot be framed (at most {MAX_WIRE_PAYLOAD})"
             )
         if type(headers) is dict:
-            # make_headers' cached path, inlined: a client builds one such message per chunk.
+            # A client sends every chunk with the same dict literal: the same str
+            # objects, in the same order, as the last all-str dict.  Compared by
+            # identity, so they are the exact strs that were checked then.
+            last_items, entry = _last_str_dict[0]
+            if len(headers) == len(last_items):
+                i = 0
+                for name, value in headers.items():
+                    last_name, last_value = last_items[i]
+                    if name is not last_name or value is not last_value:
+                        break
+                    i += 1  # noqa: SIM113 (enumerate costs ~900 instructions more here)
+                else:
+                    _last_encoded[0] = entry
+                    return _tuple_new(cls, (entry[0], payload))
             items = tuple(headers.items())
             for name, value in items:
                 if type(name) is not str or type(value) is not str:
-                    return _tuple_new(cls, (_dict_headers(items), payload))
-            cached = _INFERRED.get(items)
-            if cached is None:
-                cached = _str_dict_headers(items)
-            return _tuple_new(cls, (cached, payload))
+                    return _tuple_new(cls, (_dict_entry(items)[0], payload))
+            return _tuple_new(cls, (_str_dict_entry(items)[0], payload))
         return tuple.__new__(cls, (make_headers(headers), payload))
 
     @classmethod
