@@ -36,6 +36,9 @@ from .errors import (
     ValueTooLongError,
 )
 from .limits import (
+    DEFAULT_MAX_HEADER_BLOCK,
+    DEFAULT_MAX_HEADER_VALUE,
+    DEFAULT_MAX_HEADERS,
     MAX_HEADER_NAME_LENGTH,
     MAX_WIRE_MESSAGE_LENGTH,
     MAX_WIRE_VALUE_LENGTH,
@@ -612,6 +615,9 @@ _pack_type_length = _header_wire.pack_type_length
 _pack_type_i32 = _header_wire.pack_type_i32
 _pack_type_i64 = _header_wire.pack_type_i64
 _TYPE_BYTE = _header_wire.TYPE_BYTE
+_MAX_BLOCK = DEFAULT_MAX_HEADER_BLOCK
+_MAX_VALUE = DEFAULT_MAX_HEADER_VALUE
+_MAX_HEADERS = DEFAULT_MAX_HEADERS
 # (datetime.datetime, datetime.timezone, the epoch), set the first time
 # Header.infer meets a datetime (the datetime module is not imported before).
 _datetime_parts: Any = None
@@ -629,7 +635,7 @@ def _load_datetime_parts() -> Any:
     return _datetime_parts
 
 
-def _dict_entry(items: Tuple[Tuple[Any, Any], ...]) -> DictEntry:
+def _dict_entry(items: Iterable[Tuple[Any, Any]]) -> DictEntry:
     """The Headers of a dict's items, inferring each value's wire type, and their
     encoded block (also left in ``_header_wire.last_encoded``).
 
@@ -701,7 +707,17 @@ def _dict_entry(items: Tuple[Tuple[Any, Any], ...]) -> DictEntry:
         parts += (prefix, wire)
         if (htype == 6 or htype == 7) and len(wire) - 3 > longest:
             longest = len(wire) - 3
-    entry = (_tuple_new(Headers, headers), _header_wire.block_of(parts, longest, len(headers)))
+    block = b"".join(parts)
+    count = len(headers)
+    entry = (
+        _tuple_new(Headers, headers),
+        (
+            block,
+            longest,
+            count,
+            len(block) <= _MAX_BLOCK and longest <= _MAX_VALUE and count <= _MAX_HEADERS,
+        ),
+    )
     _last_encoded[0] = entry
     return entry
 
@@ -799,11 +815,10 @@ class Message(_MessageFields):
                 else:
                     _last_encoded[0] = entry
                     return _tuple_new(cls, (entry[0], payload))
-            items = tuple(headers.items())
-            for name, value in items:
+            for name, value in headers.items():
                 if type(name) is not str or type(value) is not str:
-                    return _tuple_new(cls, (_dict_entry(items)[0], payload))
-            return _tuple_new(cls, (_str_dict_entry(items)[0], payload))
+                    return _tuple_new(cls, (_dict_entry(headers.items())[0], payload))
+            return _tuple_new(cls, (_str_dict_entry(tuple(headers.items()))[0], payload))
         return tuple.__new__(cls, (make_headers(headers), payload))
 
     @classmethod

@@ -1,0 +1,180 @@
+"""encode(Message(dict)) on the paths a client takes, held to a byte-by-byte reference.
+
+Message() encodes the header block of a dict in the same pass that infers its
+types, remembers the last all-str dict by the identity of its strs, and
+encode() finds the block it just built by the identity of the Headers.  These
+tests check the bytes against an encoder written out here from the format, in
+every order of building and encoding, on both backends.
+"""
+
+from __future__ import annotations
+
+import datetime
+import struct
+import threading
+import uuid
+from typing import Any, Dict, List, Tuple
+
+import pytest
+from _frames import frame
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import aware_datetimes
+
+import eventstream as es
+from eventstream import Header, HeaderType, Message, timestamp_from_datetime
+
+UTC = datetime.timezone.utc
+
+
+def _wire_value(htype: HeaderType, value: Any) -> bytes:
+    """The value bytes of one header, from the format's table of types."""
+    if htype in (HeaderType.BOOL_TRUE, HeaderType.BOOL_FALSE):
+        return b""
+    if htype is HeaderType.STRING:
+        data = value.encode("utf-8")
+        return struct.pack(">H", len(data)) + data
+    if htype is HeaderType.BYTES:
+        return struct.pack(">H", len(value)) + value
+    if htype is HeaderType.UUID:
+        return value.bytes  # type: ignore[no-any-return]
+    fmt = {2: ">b", 3: ">h", 4: ">i", 5: ">q", 8: ">q"}[int(htype)]
+    return struct.pack(fmt, value)
+
+
+def reference(headers: List[Tuple[str, HeaderType, Any]], payload: bytes) -> bytes:
+    block = b"".join(
+        bytes([len(name.encode())]) + name.encode() + bytes([htype]) + _wire_value(htype, value)
+        for name, htype, value in headers
+    )
+    return frame(block, payload)
+
+
+def reference_of_dict(values: Dict[str, Any], payload: bytes) -> bytes:
+    return reference([tuple(Header.infer(n, v)) for n, v in values.items()], payload)
+
+
+# Values of every kind a dict may hold, on the fast path and off it.
+dict_values = st.one_of(
+    st.text(max_size=30),
+    st.text(alphabet="abc\u00e9", max_size=10),
+    st.binary(max_size=40),
+    st.integers(-(2**63), 2**63 - 1),
+    st.booleans(),
+    aware_datetimes,
+    st.builds(lambda raw: uuid.UUID(bytes=raw), st.binary(min_size=16, max_size=16)),
+    st.tuples(st.just(HeaderType.INT16), st.integers(-(2**15), 2**15 - 1)),
+    st.builds(bytearray, st.binary(max_size=8)),
+)
+dict_names = st.one_of(
+    st.sampled_from([":date", ":chunk-signature", ":event-type", "n", "\u00e9t\u00e9"]),
+    st.text(alphabet="xyz:-", min_size=1, max_size=12),
+)
+
+
+@pytest.mark.usefixtures("backend")
+@given(
+    st.lists(st.dictionaries(dict_names, dict_values, max_size=5), min_size=1, max_size=4),
+    st.binary(max_size=64),
+)
+def test_dicts_encode_like_the_reference_in_any_build_order(
+    dicts: List[Dict[str, Any]], payload: bytes
+) -> None:
+    # Built one after the other, then encoded in reverse: only the last one's
+    # block is the one Message() left for encode(); the others are encoded anew.
+    messages = [Message(values, payload) for values in dicts]
+    for values, message in reversed(list(zip(dicts, messages))):
+        assert es.encode(message) == reference_of_dict(values, payload)
+    for values in dicts:  # and built and encoded at once, as a client does
+        assert es.encode(Message(values, payload)) == reference_of_dict(values, payload)
+        assert es.encode(Message(dict(values), payload)) == reference_of_dict(values, payload)
+
+
+def test_the_same_dict_literal_per_chunk(backend: str) -> None:
+    pcm = bytes(range(256)) * 4
+    first = Message({":message-type": "event", ":event-type": "AudioEvent"}, pcm)
+    for i in range(3):
+        m = Message({":message-type": "event", ":event-type": "AudioEvent"}, pcm[i:])
+        assert m.headers is first.headers  # recognised, not rebuilt
+        assert es.encode(m) == reference_of_dict(dict(m.headers), pcm[i:])
+    # Equal strs that are other objects, and one value changed: still the right bytes.
+    other = "".join(["Audio", "Event"])
+    for values in (
+        {":message-type": "event", ":event-type": other},
+        {":message-type": "event", ":event-type": "TranscriptEvent"},
+        {":event-type": "AudioEvent", ":message-type": "event"},  # other order
+        {":message-type": "event"},
+        {},
+    ):
+        m = Message(values, b"x")
+        assert list(m.headers) == [Header.infer(n, v) for n, v in values.items()]
+        assert es.encode(m) == reference_of_dict(values, b"x")
+
+
+def test_a_header_list_message_between_build_and_encode(backend: str) -> None:
+    built = Message({":date": datetime.datetime(2026, 1, 2, tzinfo=UTC), "k": b"v"}, b"p")
+    listed = Message([Header.int16("r", 3), Header.string("k", "w")], b"q")
+    assert es.encode(listed) == reference(
+        [("r", HeaderType.INT16, 3), ("k", HeaderType.STRING, "w")], b"q"
+    )
+    assert es.encode(built) == reference_of_dict(
+        {":date": datetime.datetime(2026, 1, 2, tzinfo=UTC), "k": b"v"}, b"p"
+    )
+
+
+def test_limits_still_apply_to_a_block_built_from_a_dict(backend: str) -> None:
+    message = Message({"k": "v" * 40000}, b"")  # over the default 32,767 value limit
+    try:
+        es.encode(message)
+    except es.ValueTooLongError as exc:
+        assert "40000" in str(exc)
+    else:
+        raise AssertionError("encode() accepted a value over the default limit")
+    wide = es.Limits(max_header_value=65535)
+    assert es.encode(message, limits=wide) == reference_of_dict({"k": "v" * 40000}, b"")
+
+
+def test_threads_building_and_encoding_their_own_dicts(backend: str) -> None:
+    errors: List[BaseException] = []
+    gate = threading.Barrier(4)
+
+    def work(k: int) -> None:
+        values: Dict[str, Any] = {":event-type": f"Event{k}", "n": k, "sig": bytes([k]) * 32}
+        want = reference_of_dict(values, b"p%d" % k)
+        gate.wait()
+        try:
+            for _ in range(2000):
+                assert es.encode(Message(dict(values), b"p%d" % k)) == want
+                assert es.encode(Message({":event-type": f"Event{k}"}, b"")) == reference_of_dict(
+                    {":event-type": f"Event{k}"}, b""
+                )
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]
+
+
+@given(aware_datetimes)
+def test_timestamp_from_datetime_is_the_exact_floor(value: datetime.datetime) -> None:
+    epoch = datetime.datetime(1970, 1, 1, tzinfo=UTC)
+    exact = (value - epoch) // datetime.timedelta(milliseconds=1)
+    assert timestamp_from_datetime(value) == exact
+    assert Message({"d": value}).headers.get_timestamp("d") == exact
+
+
+def test_timestamp_edges() -> None:
+    for value, ms in [
+        (datetime.datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC), -1),
+        (datetime.datetime(1969, 12, 31, 23, 59, 59, 999000, tzinfo=UTC), -1),
+        (datetime.datetime(1969, 12, 31, 23, 59, 59, 998999, tzinfo=UTC), -2),
+        (datetime.datetime(1970, 1, 1, 0, 0, 0, 999, tzinfo=UTC), 0),
+        (datetime.datetime(1, 1, 1, tzinfo=UTC), -62135596800000),
+        (datetime.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC), 253402300799999),
+    ]:
+        assert timestamp_from_datetime(value) == ms
+        assert Message({"d": value}).headers.get_timestamp("d") == ms
