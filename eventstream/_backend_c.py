@@ -433,6 +433,8 @@ def encode_frame(header_block: bytes, payload: Buffer) -> bytes:
                 scratch[0], _ENCODE_SCRATCH, header_block, block_len, payload, payload_len
             )
             return _unpack(scratch[1], n)  # type: ignore[no-any-return]
+        except TypeError:  # a block that is not bytes: pinned below
+            pass
         finally:
             _encode_pool.append(scratch)
     try:

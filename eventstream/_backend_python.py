@@ -285,6 +285,12 @@ _HEADS: Dict[Tuple[int, bytes], Tuple[bytes, int]] = {}
 _HEADS_MAX_ENTRIES = 64
 _HEADS_MAX_BLOCK = 2048
 _zlib_crc32 = zlib.crc32
+# One slot: the last repeated head's block (an exact bytes, kept alive so that its
+# identity is not reused), total length, bytes and CRC.  Encoding a dict's message
+# passes the same block object each time, so identity finds it without hashing a
+# key; a head seen once (a signed frame's) does not replace it.  Replaced whole,
+# so a thread reads a matching set.
+_last_head: List[Tuple[bytes, int, bytes, int]] = [(b"", -1, b"", 0)]
 
 
 def encode_frame(header_block: bytes, payload: Buffer) -> bytes:
@@ -293,6 +299,9 @@ def encode_frame(header_block: bytes, payload: Buffer) -> bytes:
     The caller has checked that the total length fits in 32 bits.
     """
     total = 16 + len(header_block) + len(payload)
+    last = _last_head[0]
+    if last[0] is header_block and last[1] == total:
+        return b"".join((last[2], payload, _pack_u32(_zlib_crc32(payload, last[3]))))
     key = (total, header_block)
     head = _HEADS.get(key) if type(header_block) is bytes else None
     if head is None:
@@ -303,4 +312,6 @@ def encode_frame(header_block: bytes, payload: Buffer) -> bytes:
             if len(_HEADS) >= _HEADS_MAX_ENTRIES:
                 _HEADS.clear()
             _HEADS[key] = head
+    else:  # a repeated head (so an exact bytes block): the next message may repeat it too
+        _last_head[0] = (header_block, total, head[0], head[1])
     return b"".join((head[0], payload, _pack_u32(_zlib_crc32(payload, head[1]))))

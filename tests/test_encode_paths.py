@@ -178,3 +178,19 @@ def test_timestamp_edges() -> None:
     ]:
         assert timestamp_from_datetime(value) == ms
         assert Message({"d": value}).headers.get_timestamp("d") == ms
+
+
+def test_encode_frame_with_a_repeated_block_and_a_changing_one(backend: str) -> None:
+    from eventstream import _active
+
+    encode_frame = _active.backend.encode_frame
+    block = reference([("k", HeaderType.STRING, "v")], b"")[12:-4]
+    for payload in (b"a", b"bb", b"a", b"", b"cc" * 100, b"a"):  # same block, lengths vary
+        for _ in range(3):
+            assert encode_frame(block, payload) == frame(block, payload)
+    mutable = bytearray(block)
+    for _ in range(3):
+        assert encode_frame(mutable, b"p") == frame(bytes(mutable), b"p")
+    mutable[-1:] = b"w"  # the same object with other bytes: no stale head
+    for _ in range(3):
+        assert encode_frame(mutable, b"p") == frame(bytes(mutable), b"p")
