@@ -610,7 +610,7 @@ _TIMESTAMP = HeaderType.TIMESTAMP
 _BOOL_TRUE = HeaderType.BOOL_TRUE
 _BOOL_FALSE = HeaderType.BOOL_FALSE
 _tuple_new = tuple.__new__
-_name_prefixes = _header_wire.name_prefixes
+_name_prefix_of = _header_wire.name_prefixes.get
 _pack_type_length = _header_wire.pack_type_length
 _pack_type_i32 = _header_wire.pack_type_i32
 _pack_type_i64 = _header_wire.pack_type_i64
@@ -651,7 +651,7 @@ def _dict_entry(items: Iterable[Tuple[Any, Any]]) -> DictEntry:
     parts: List[bytes] = []
     longest = 0
     for name, value in items:
-        prefix = _name_prefixes.get(name) if type(name) is str else None
+        prefix = _name_prefix_of(name) if type(name) is str else None
         if prefix is not None:
             kind = type(value)
             if kind is str:
@@ -700,7 +700,7 @@ def _dict_entry(items: Iterable[Tuple[Any, Any]]) -> DictEntry:
         header = Header.infer(name, value)
         append(header)
         name, htype, value = header
-        prefix = _name_prefixes.get(name)
+        prefix = _name_prefix_of(name)
         if prefix is None:
             prefix = _header_wire.name_prefix(name)
         wire = _header_wire.value_bytes(htype, value)
