@@ -286,7 +286,7 @@ _HEADS_MAX_ENTRIES = 64
 _HEADS_MAX_BLOCK = 2048
 _zlib_crc32 = zlib.crc32
 # One slot: the last repeated head's block (an exact bytes, kept alive so that its
-# identity is not reused), total length, bytes and CRC.  Encoding a dict's message
+# identity is not reused), payload length, bytes and CRC.  Encoding a dict's message
 # passes the same block object each time, so identity finds it without hashing a
 # key; a head seen once (a signed frame's) does not replace it.  Replaced whole,
 # so a thread reads a matching set.
@@ -298,10 +298,10 @@ def encode_frame(header_block: bytes, payload: Buffer) -> bytes:
 
     The caller has checked that the total length fits in 32 bits.
     """
-    total = 16 + len(header_block) + len(payload)
     last = _last_head[0]
-    if last[0] is header_block and last[1] == total:
+    if last[0] is header_block and last[1] == len(payload):
         return b"".join((last[2], payload, _pack_u32(_zlib_crc32(payload, last[3]))))
+    total = 16 + len(header_block) + len(payload)
     key = (total, header_block)
     head = _HEADS.get(key) if type(header_block) is bytes else None
     if head is None:
@@ -313,5 +313,5 @@ def encode_frame(header_block: bytes, payload: Buffer) -> bytes:
                 _HEADS.clear()
             _HEADS[key] = head
     else:  # a repeated head (so an exact bytes block): the next message may repeat it too
-        _last_head[0] = (header_block, total, head[0], head[1])
+        _last_head[0] = (header_block, len(payload), head[0], head[1])
     return b"".join((head[0], payload, _pack_u32(_zlib_crc32(payload, head[1]))))
