@@ -317,8 +317,8 @@ def walk_frame(data: Buffer, limits: Limits = DEFAULT_LIMITS, base: int = 0) -> 
 
     After 7 and 8 the walk goes on through what is there: the header block's
     first fault, which those hide from a decoder, is ``header_fault``.  The
-    payload is not copied: its field has no value (it is ``data`` from the
-    field's offset, for its length).
+    payload is not copied: its field has no value (its bytes are
+    ``data[offset - base:][:length]``).
     """
     frame = memoryview(data).cast("B")
     present = len(frame)

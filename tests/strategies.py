@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import struct
 import uuid
 from typing import Any, List
 
-from _frames import header, string_value
+from _frames import fix_crcs, frame, header, string_value
 from hypothesis import strategies as st
 
+import eventstream
 from eventstream import Header, HeaderType, Message
 from eventstream._header_codec import encode_header_block
 from eventstream.limits import DEFAULT_LIMITS, DEFAULT_MAX_HEADER_BLOCK, Limits
@@ -135,3 +137,28 @@ small_limits = st.one_of(
         st.integers(0, 9),
     ),
 )
+
+
+@st.composite
+def message_bytes(draw: Any) -> bytes:
+    """One message, valid or broken in any field, cut short or followed by more bytes."""
+    if draw(st.booleans()):
+        data = bytearray(eventstream.encode(draw(messages)))
+    else:
+        block = draw(raw_header_blocks())
+        data = bytearray(frame(block, draw(st.binary(max_size=40))))
+    if draw(st.integers(0, 3)) == 0:  # a length field changed, its prelude CRC maybe fixed
+        at = draw(st.sampled_from([0, 4]))
+        struct.pack_into(">I", data, at, draw(st.integers(0, len(data) + 40)))
+        if draw(st.booleans()):
+            data = bytearray(fix_crcs(bytes(data))) if len(data) >= 16 else data
+    if draw(st.integers(0, 3)) == 0:  # a damaged byte, the CRCs maybe recomputed
+        at = draw(st.integers(0, len(data) - 1))
+        data[at] = draw(st.integers(0, 255))
+        if draw(st.booleans()) and 16 <= struct.unpack_from(">I", data)[0] <= len(data):
+            data = bytearray(fix_crcs(bytes(data)))
+    if draw(st.integers(0, 3)) == 0:
+        data = data[: draw(st.integers(0, len(data)))]
+    if draw(st.integers(0, 5)) == 0:
+        data += draw(st.binary(min_size=1, max_size=20))
+    return bytes(data)

@@ -6,47 +6,20 @@ other messages, reports the same faults at the same stream offsets."""
 
 from __future__ import annotations
 
-import struct
 from typing import Any, List, Optional, Tuple
 
 import pytest
 from _frames import fix_crcs, frame, header, string_value
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import chunkings, messages, raw_header_blocks, small_limits
+from strategies import chunkings, message_bytes, small_limits
 
 import eventstream
 from eventstream import _reference as R
 from eventstream import errors
 from eventstream.limits import DEFAULT_LIMITS, Limits
 
-
-@st.composite
-def _inputs(draw: Any) -> bytes:
-    """One message, valid or broken in any field, cut short or followed by more bytes."""
-    if draw(st.booleans()):
-        data = bytearray(eventstream.encode(draw(messages)))
-    else:
-        block = draw(raw_header_blocks())
-        data = bytearray(frame(block, draw(st.binary(max_size=40))))
-    if draw(st.integers(0, 3)) == 0:  # a length field changed, its prelude CRC maybe fixed
-        at = draw(st.sampled_from([0, 4]))
-        struct.pack_into(">I", data, at, draw(st.integers(0, len(data) + 40)))
-        if draw(st.booleans()):
-            data = bytearray(fix_crcs(bytes(data))) if len(data) >= 16 else data
-    if draw(st.integers(0, 3)) == 0:  # a damaged byte, the CRCs maybe recomputed
-        at = draw(st.integers(0, len(data) - 1))
-        data[at] = draw(st.integers(0, 255))
-        if draw(st.booleans()) and 16 <= struct.unpack_from(">I", data)[0] <= len(data):
-            data = bytearray(fix_crcs(bytes(data)))
-    if draw(st.integers(0, 3)) == 0:
-        data = data[: draw(st.integers(0, len(data)))]
-    if draw(st.integers(0, 5)) == 0:
-        data += draw(st.binary(min_size=1, max_size=20))
-    return bytes(data)
-
-
-_any_input = _inputs() | st.binary(max_size=80)
+_any_input = message_bytes() | st.binary(max_size=80)
 _limits = small_limits | st.builds(
     lambda p, b: Limits(max_payload=p, max_header_block=b), st.integers(0, 60), st.integers(0, 40)
 )
