@@ -168,3 +168,18 @@ def test_inspect_of_a_truncated_capture_shows_what_is_there_and_what_is_missing(
     )
     assert "FAULT at byte 150 (the end of the input), in message 0" in out
     assert f"expected here: {len(data) - 150} more bytes" in out
+
+
+def test_inspect_counts_every_byte_of_a_long_message_the_input_ends_inside(
+    capsys: Any, tmp_path: Path
+) -> None:
+    """Before, the walk saw only the first MiB (what the scanner keeps after other faults)
+    and said the input ended there, against the decoder's line below it."""
+    whole = eventstream.encode(eventstream.Message({"x": "y"}, b"\x01" * (3 << 20)))
+    path = tmp_path / "cut.es"
+    path.write_bytes(whole[: 2 << 20])
+    out = run(["inspect", str(path)], capsys).out
+    assert "FAULT at byte 2097152 (the end of the input), in message 0" in out
+    assert f"2097152 of the message's {len(whole)} bytes are present" in out
+    assert f"expected here: {len(whole) - (2 << 20)} more bytes" in out
+    assert "decoder: stream ended inside a message: 2097152 bytes present of" in out
