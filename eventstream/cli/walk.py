@@ -300,15 +300,15 @@ class Walker:
             if field.header >= 0:
                 self._header_field(f, field, names, types)
             else:
-                self._message_field(f, field, end, walked)
+                self._message_field(f, field, walked)
 
     def _message_field(
-        self, f: _Frame, field: reference.Field, end: int, walked: reference.FrameWalk
+        self, f: _Frame, field: reference.Field, walked: reference.FrameWalk
     ) -> None:
         data, pos, fault = self.data, f.pos, field.fault
         at, name, value = field.offset, field.name, field.value
-        total = walked.total_length or 0
         if fault is not None and fault[0] == E.FAULT_TRUNCATED:
+            _, end, _, present, total = fault
             size = field.length + field.missing
             if name == "prelude":
                 f.add(at, field.length, "prelude (incomplete)", f"{field.length} of 12 bytes")
@@ -316,8 +316,7 @@ class Walker:
                     "truncated",
                     end,
                     0,
-                    f"the input ends {field.length} bytes into a message, inside its "
-                    "12-byte prelude",
+                    f"the input ends {present} bytes into a message, inside its 12-byte prelude",
                     "12 prelude bytes (total_length, headers_length, prelude_crc)",
                 )
             where = {"header_block": "header block", "payload": "payload"}.get(name, name)
@@ -332,9 +331,9 @@ class Walker:
                 "truncated",
                 end,
                 0,
-                f"the input ends inside the {where}: {end - pos} of the message's {total} "
+                f"the input ends inside the {where}: {present} of the message's {total} "
                 "bytes are present",
-                f"{pos + total - end} more bytes (the capture was cut short or the stream was "
+                f"{total - present} more bytes (the capture was cut short or the stream was "
                 "closed early)",
             )
         if name in ("total_length", "headers_length"):
