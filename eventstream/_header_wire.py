@@ -97,12 +97,17 @@ def encode_headers(headers: Any) -> EncodedBlock:
         if htype == 7:
             raw = value.encode("utf-8")
             size = len(raw)
-            parts += (prefix, pack_type_length(7, size), raw)
+            parts.append(prefix)
+            parts.append(pack_type_length(7, size))
+            parts.append(raw)
         elif htype == 6:
             size = len(value)
-            parts += (prefix, pack_type_length(6, size), value)
+            parts.append(prefix)
+            parts.append(pack_type_length(6, size))
+            parts.append(value)
         else:
-            parts += (prefix, value_bytes(htype, value))
+            parts.append(prefix)
+            parts.append(value_bytes(htype, value))
             continue
         if size > longest:
             longest = size

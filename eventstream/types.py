@@ -647,7 +647,6 @@ def _dict_entry(items: Iterable[Tuple[Any, Any]]) -> DictEntry:
     :meth:`Header.infer`, which normalises it or raises its error.
     """
     headers: List[Header] = []
-    append = headers.append
     parts: List[bytes] = []
     longest = 0
     for name, value in items:
@@ -658,32 +657,39 @@ def _dict_entry(items: Iterable[Tuple[Any, Any]]) -> DictEntry:
                 if value.isascii():
                     size = len(value)
                     if size <= MAX_WIRE_VALUE_LENGTH:
-                        append(_tuple_new(Header, (name, _STRING, value)))
-                        parts += (prefix, _pack_type_length(7, size), value.encode())
+                        headers.append(_tuple_new(Header, (name, _STRING, value)))
+                        parts.append(prefix)
+                        parts.append(_pack_type_length(7, size))
+                        parts.append(value.encode())
                         if size > longest:
                             longest = size
                         continue
             elif kind is bytes:
                 size = len(value)
                 if size <= MAX_WIRE_VALUE_LENGTH:
-                    append(_tuple_new(Header, (name, _BYTES, value)))
-                    parts += (prefix, _pack_type_length(6, size), value)
+                    headers.append(_tuple_new(Header, (name, _BYTES, value)))
+                    parts.append(prefix)
+                    parts.append(_pack_type_length(6, size))
+                    parts.append(value)
                     if size > longest:
                         longest = size
                     continue
             elif kind is int:
                 if _INT32_MIN <= value <= _INT32_MAX:
-                    append(_tuple_new(Header, (name, _INT32, value)))
-                    parts += (prefix, _pack_type_i32(4, value))
+                    headers.append(_tuple_new(Header, (name, _INT32, value)))
+                    parts.append(prefix)
+                    parts.append(_pack_type_i32(4, value))
                     continue
                 if _INT64_MIN <= value <= _INT64_MAX:
-                    append(_tuple_new(Header, (name, _INT64, value)))
-                    parts += (prefix, _pack_type_i64(5, value))
+                    headers.append(_tuple_new(Header, (name, _INT64, value)))
+                    parts.append(prefix)
+                    parts.append(_pack_type_i64(5, value))
                     continue
             elif kind is bool:
                 htype = _BOOL_TRUE if value else _BOOL_FALSE
-                append(_tuple_new(Header, (name, htype, value)))
-                parts += (prefix, _TYPE_BYTE[htype])
+                headers.append(_tuple_new(Header, (name, htype, value)))
+                parts.append(prefix)
+                parts.append(_TYPE_BYTE[htype])
                 continue
             else:
                 dt = _datetime_parts
@@ -694,17 +700,19 @@ def _dict_entry(items: Iterable[Tuple[Any, Any]]) -> DictEntry:
                     # never negative), so this is the floor of the exact quotient.
                     delta = value - dt[2]
                     ms = delta.days * 86_400_000 + delta.seconds * 1000 + delta.microseconds // 1000
-                    append(_tuple_new(Header, (name, _TIMESTAMP, ms)))
-                    parts += (prefix, _pack_type_i64(8, ms))
+                    headers.append(_tuple_new(Header, (name, _TIMESTAMP, ms)))
+                    parts.append(prefix)
+                    parts.append(_pack_type_i64(8, ms))
                     continue
         header = Header.infer(name, value)
-        append(header)
+        headers.append(header)
         name, htype, value = header
         prefix = _name_prefix_of(name)
         if prefix is None:
             prefix = _header_wire.name_prefix(name)
         wire = _header_wire.value_bytes(htype, value)
-        parts += (prefix, wire)
+        parts.append(prefix)
+        parts.append(wire)
         if (htype == 6 or htype == 7) and len(wire) - 3 > longest:
             longest = len(wire) - 3
     block = b"".join(parts)
