@@ -7,7 +7,6 @@ from typing import Optional, Union
 from . import _active, errors
 from ._header_cache import decode_cache_for
 from ._header_codec import encode_block
-from ._header_wire import last_encoded as _last_encoded
 from ._sniff import upgrade_not_an_event_stream
 from .limits import (
     DEFAULT_LIMITS,
@@ -17,6 +16,7 @@ from .limits import (
     Limits,
 )
 from .types import Message
+from .types import last_encoded as _last_encoded
 
 Buffer = Union[bytes, bytearray, memoryview]
 

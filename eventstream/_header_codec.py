@@ -2,15 +2,15 @@
 
 Header objects are validated when they are built, so encoding cannot fail
 here; the block's size is checked against the limits by the caller.  The wire
-form of each header is in ``_header_wire``; this module remembers blocks.
+form of each header is in ``types`` (the wire form section); this module
+remembers blocks.
 """
 
 from __future__ import annotations
 
 from . import _header_cache
-from ._header_wire import EncodedBlock, encode_headers
-from ._header_wire import last_encoded as _last_encoded
-from .types import Headers
+from .types import EncodedBlock, Headers, encode_headers
+from .types import last_encoded as _last_encoded
 
 __all__ = ["EncodedBlock", "encode_block", "encode_header_block"]
 

@@ -7,6 +7,7 @@ built compares equal to the same message decoded from its bytes.
 
 from __future__ import annotations
 
+import struct
 import sys
 from enum import IntEnum
 from typing import (
@@ -17,15 +18,13 @@ from typing import (
     List,
     Mapping,
     NamedTuple,
+    Sequence,
     Tuple,
     TypeVar,
     Union,
     overload,
 )
 
-from . import _header_wire
-from ._header_wire import EncodedBlock
-from ._header_wire import last_encoded as _last_encoded
 from .errors import (
     HeaderTypeMismatchError,
     InvalidHeaderError,
@@ -564,9 +563,118 @@ _MISSING_HERE: Any = object()
 
 HeadersInput = Union[Mapping[str, Any], Iterable[Union[Header, Tuple[str, int, Any]]], None]
 
+# ---------------------------------------------------------------- wire form
+# How validated headers become bytes: a header on the wire is its name's length
+# (1 byte), the name (UTF-8), the type code (1 byte) and the value.  Values reach
+# this point validated and normalised, so nothing here can fail.  The dict path
+# below encodes in the same pass that infers; _header_codec encodes Headers built
+# any other way.
+
+EncodedBlock = Tuple[bytes, int, int, bool]
+"""A header block's bytes, its longest string or bytes value (in bytes), its number
+of headers, and whether those three fit the default limits: what encode() checks."""
+
+# The type code and the fixed-size value (or the length of a variable one) in one pack.
+_pack_type_i8 = struct.Struct(">Bb").pack
+_pack_type_i16 = struct.Struct(">Bh").pack
+_pack_type_i32 = struct.Struct(">Bi").pack
+_pack_type_i64 = struct.Struct(">Bq").pack  # INT64 and TIMESTAMP
+_pack_type_length = struct.Struct(">BH").pack  # BYTES and STRING
+_TYPE_BYTE = tuple(bytes((code,)) for code in range(10))
+# The default limits, which EncodedBlock's flag is about.
+_MAX_BLOCK = DEFAULT_MAX_HEADER_BLOCK
+_MAX_VALUE = DEFAULT_MAX_HEADER_VALUE
+_MAX_HEADERS = DEFAULT_MAX_HEADERS
+
+# One slot: the last header block built or encoded, with its Headers.  A client
+# builds a message and encodes it at once, so encode() checks the identity of its
+# Headers here before anything else.  The pair is replaced whole (one store into
+# the slot, cheaper than a module attribute), so a thread reads a matching pair;
+# holding the Headers keeps its identity from being taken over by a new object.
+last_encoded: List[Tuple[object, EncodedBlock]] = [((), (b"", 0, 0, True))]
+
+# Name -> length byte + UTF-8 bytes, for names already validated.  Names are the
+# protocol's few constants (":event-type", ":date"...), so this holds them all;
+# bounded anyway (emptied when full).  Only exact strs are keys (callers check),
+# so lookups run str's own hash and equality; entries are immutable bytes.
+name_prefixes: Dict[str, bytes] = {}
+_NAME_PREFIXES_MAX = 256
+
+
+def name_prefix(name: str) -> bytes:
+    """The length byte and UTF-8 bytes of a validated name (remembered if exact str)."""
+    raw = name.encode("utf-8")
+    prefix = bytes((len(raw),)) + raw
+    if type(name) is str:
+        if len(name_prefixes) >= _NAME_PREFIXES_MAX:
+            name_prefixes.clear()
+        name_prefixes[name] = prefix
+    return prefix
+
+
+def value_bytes(htype: int, value: Any) -> bytes:
+    """The type code and value bytes of a validated header value."""
+    if htype <= 1:
+        return _TYPE_BYTE[htype]
+    if htype == 7:
+        raw = value.encode("utf-8")
+        return _pack_type_length(7, len(raw)) + raw  # type: ignore[no-any-return]
+    if htype == 6:
+        return _pack_type_length(6, len(value)) + value  # type: ignore[no-any-return]
+    if htype == 4:
+        return _pack_type_i32(4, value)
+    if htype == 5 or htype == 8:
+        return _pack_type_i64(htype, value)
+    if htype == 3:
+        return _pack_type_i16(3, value)
+    if htype == 2:
+        return _pack_type_i8(2, value)
+    return _TYPE_BYTE[9] + value.bytes  # type: ignore[no-any-return]  # UUID
+
+
+def block_of(parts: List[bytes], longest: int, count: int) -> EncodedBlock:
+    """The encoded block of ``count`` headers from their wire parts."""
+    block = b"".join(parts)
+    return (
+        block,
+        longest,
+        count,
+        len(block) <= _MAX_BLOCK and longest <= _MAX_VALUE and count <= _MAX_HEADERS,
+    )
+
+
+def encode_headers(headers: Sequence[Tuple[str, int, Any]]) -> EncodedBlock:
+    """The encoded block of validated headers (``Headers``, or any sequence of Header)."""
+    parts: List[bytes] = []
+    longest = 0
+    prefixes = name_prefixes
+    for name, htype, value in headers:
+        prefix = prefixes.get(name) if type(name) is str else None
+        if prefix is None:
+            prefix = name_prefix(name)
+        if htype == 7:
+            raw = value.encode("utf-8")
+            size = len(raw)
+            parts.append(prefix)
+            parts.append(_pack_type_length(7, size))
+            parts.append(raw)
+        elif htype == 6:
+            size = len(value)
+            parts.append(prefix)
+            parts.append(_pack_type_length(6, size))
+            parts.append(value)
+        else:
+            parts.append(prefix)
+            parts.append(value_bytes(htype, value))
+            continue
+        if size > longest:
+            longest = size
+    return block_of(parts, longest, len(headers))
+
+
 # What Message() makes of a header dict: its Headers and its encoded block
 # (the wire form is computed in the same pass as the inference, and the pair is
-# left in _header_wire.last_encoded, where encode() finds it).
+# left in last_encoded, where encode() finds it).
 DictEntry = Tuple[Headers, EncodedBlock]
 
 # Entries of dicts whose names and values are all short exact strs, keyed by the
@@ -589,7 +697,7 @@ def _str_dict_entry(items: Tuple[Tuple[str, str], ...]) -> DictEntry:
     """
     entry = _INFERRED.get(items)
     if entry is not None:
-        _last_encoded[0] = entry
+        last_encoded[0] = entry
     else:
         entry = _dict_entry(items)
         if len(items) <= _INFERRED_MAX_HEADERS and all(
@@ -610,14 +718,7 @@ _TIMESTAMP = HeaderType.TIMESTAMP
 _BOOL_TRUE = HeaderType.BOOL_TRUE
 _BOOL_FALSE = HeaderType.BOOL_FALSE
 _tuple_new = tuple.__new__
-_name_prefix_of = _header_wire.name_prefixes.get
-_pack_type_length = _header_wire.pack_type_length
-_pack_type_i32 = _header_wire.pack_type_i32
-_pack_type_i64 = _header_wire.pack_type_i64
-_TYPE_BYTE = _header_wire.TYPE_BYTE
-_MAX_BLOCK = DEFAULT_MAX_HEADER_BLOCK
-_MAX_VALUE = DEFAULT_MAX_HEADER_VALUE
-_MAX_HEADERS = DEFAULT_MAX_HEADERS
+_name_prefix_of = name_prefixes.get
 # (datetime.datetime, datetime.timezone, the epoch), set the first time
 # Header.infer meets a datetime (the datetime module is not imported before).
 _datetime_parts: Any = None
@@ -637,7 +738,7 @@ def _load_datetime_parts() -> Any:
 
 def _dict_entry(items: Iterable[Tuple[Any, Any]]) -> DictEntry:
     """The Headers of a dict's items, inferring each value's wire type, and their
-    encoded block (also left in ``_header_wire.last_encoded``).
+    encoded block (also left in ``last_encoded``).
 
     Names already seen are known valid (``name_prefixes``), and the values a
     client puts in a dict (exact str with ASCII text, bytes, int and bool, and
@@ -709,8 +810,8 @@ def _dict_entry(items: Iterable[Tuple[Any, Any]]) -> DictEntry:
         name, htype, value = header
         prefix = _name_prefix_of(name)
         if prefix is None:
-            prefix = _header_wire.name_prefix(name)
-        wire = _header_wire.value_bytes(htype, value)
+            prefix = name_prefix(name)
+        wire = value_bytes(htype, value)
         parts.append(prefix)
         parts.append(wire)
         if (htype == 6 or htype == 7) and len(wire) - 3 > longest:
@@ -726,7 +827,7 @@ def _dict_entry(items: Iterable[Tuple[Any, Any]]) -> DictEntry:
             len(block) <= _MAX_BLOCK and longest <= _MAX_VALUE and count <= _MAX_HEADERS,
         ),
     )
-    _last_encoded[0] = entry
+    last_encoded[0] = entry
     return entry
 
 
@@ -821,7 +922,7 @@ class Message(_MessageFields):
                         break
                     i += 1  # noqa: SIM113 (enumerate costs ~900 instructions more here)
                 else:
-                    _last_encoded[0] = entry
+                    last_encoded[0] = entry
                     return _tuple_new(cls, (entry[0], payload))
             for name, value in headers.items():
                 if type(name) is not str or type(value) is not str:
