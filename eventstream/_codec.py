@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Optional, Union
 
-from . import _active, _header_codec, errors
-from ._header_cache import decode_cache_for
+from . import _active, _assemble, _header_codec, errors
+from ._assemble import decode_cache_for
 from ._header_codec import encode_block
 from ._sniff import upgrade_not_an_event_stream
 from .limits import (
@@ -65,15 +65,15 @@ def decode(data: Buffer, *, limits: Optional[Limits] = None, copy: bool = True) 
     if type(data) is not bytes:
         data = _immutable_bytes(data)
     message = (
-        _active.backend.decode_bytes(data, limits, cache)
+        _assemble.decode_bytes(data, limits, cache)
         if copy
-        else _active.backend.decode_bytes(data, limits, cache, False)
+        else _assemble.decode_bytes(data, limits, cache, False)
     )
     if message is not None:
         return message
     # Not exactly one valid message: the general path finds out what is wrong.
     end = len(data)
-    messages, pos, fault = _active.backend.decode_frames(data, 0, end, limits, cache, 1)
+    messages, pos, fault = _assemble.decode_frames(data, 0, end, limits, cache, 1)
     if fault is not None:
         raise upgrade_not_an_event_stream(errors.fault_error(fault), data)
     if not messages:
