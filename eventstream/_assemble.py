@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple, Un
 
 from . import _active, _reference
 from . import errors as E
-from .limits import DEFAULT_LIMITS, Limits
+from ._sniff import upgrade_not_an_event_stream
+from .limits import DEFAULT_LIMITS, PRELUDE_LENGTH, Limits
 
 if TYPE_CHECKING:
     from ._backend import Backend
@@ -184,40 +185,95 @@ def utf8_fault(block: bytes, base: int, frame: int, limits: Limits) -> E.Fault:
 # ------------------------------------------------------------------ decoding
 
 
-def decode_bytes(
-    buf: bytes, limits: Limits, cache: DecodeCache, copy: bool = True
-) -> Optional[Message]:
-    """``buf`` as exactly one valid message, else None (the caller then asks
-    :func:`decode_frames`, which says what is wrong).
+_DEFAULT_CACHE = _decode_caches[DEFAULT_LIMITS]  # never dropped (clear() empties it)
 
-    ``copy=False``: the payload is a read-only memoryview of ``buf`` (no copy).
+
+def decode(data: Buffer, *, limits: Optional[Limits] = None, copy: bool = True) -> Message:
+    """Decode exactly one message from ``data`` (bytes, bytearray or memoryview).
+
+    ``copy=False`` skips the payload copy: the message's payload is then a
+    read-only ``memoryview`` of ``data`` (if ``data`` is ``bytes``, which cannot
+    change) or of a private copy of it (a bytearray or memoryview is copied
+    once, since it could change).  It keeps that buffer alive while it lives.
+
+    Raises a :class:`~eventstream.errors.DecodeError` subclass for invalid
+    bytes, :class:`~eventstream.errors.TruncatedStreamError` if the message is
+    incomplete and :class:`~eventstream.errors.TrailingDataError` if bytes follow it.
     """
-    backend = _active.backend
-    ps = backend.check_one(buf, len(buf), limits[0], limits[1])
-    if not ps:
-        return None
-    if ps == 12:
-        headers = _EMPTY_HEADERS
+    if limits is None or limits is DEFAULT_LIMITS:
+        limits, cache = DEFAULT_LIMITS, _DEFAULT_CACHE
     else:
-        block = buf[12:ps]
-        cached = cache.get(block)
-        if cached is None:
-            # walk_block, inlined
-            walked = backend.walk_headers(block, 12, 0, limits)
-            if type(walked) is tuple:
-                return None  # a header fault: the general path reports it
-            try:
-                cached = build_headers(block, walked)  # type: ignore[arg-type]
-            except UnicodeDecodeError:
-                return None
-            remember_block(cache, block, cached)
-        headers = cached
-    # One slice, one copy with the GIL held.  A GIL-free C copy of big payloads was
-    # tried and dropped: it needs a zero-filled bytes(n) first, and a 16 MiB decode
-    # went from 1.47 to 2.10 ms in one thread; copy=False skips the copy.
-    if copy:
-        return _new(Message, (headers, buf[ps:-4]))
-    return _new(Message, (headers, memoryview(buf)[ps:-4]))
+        cache = decode_cache_for(limits)
+    if type(data) is not bytes:
+        data = _immutable_bytes(data)
+    # The fast path: exactly one valid message whose block is cached (or walks).
+    backend = _active.backend
+    ps = backend.check_one(data, len(data), limits[0], limits[1])
+    if ps:
+        headers: Optional[Headers]
+        if ps == 12:
+            headers = _EMPTY_HEADERS
+        else:
+            block: bytes = data[12:ps]
+            headers = cache.get(block)
+            if headers is None:
+                walked = backend.walk_headers(block, 12, 0, limits)
+                if type(walked) is not tuple:
+                    try:
+                        headers = build_headers(block, walked)  # type: ignore[arg-type]
+                    except UnicodeDecodeError:
+                        pass  # the general path reports it
+                    else:
+                        remember_block(cache, block, headers)
+        if headers is not None:
+            # One slice, one copy with the GIL held.  A GIL-free C copy of big payloads
+            # was tried and dropped: it needs a zero-filled bytes(n) first, and a 16 MiB
+            # decode went from 1.47 to 2.10 ms in one thread; copy=False skips the copy.
+            if copy:
+                return _new(Message, (headers, data[ps:-4]))
+            return _new(Message, (headers, memoryview(data)[ps:-4]))
+    return _decode_failed(data, limits, cache, copy)
+
+
+def _decode_failed(data: bytes, limits: Limits, cache: DecodeCache, copy: bool) -> Message:
+    """decode() of bytes that are not exactly one valid message, or whose header
+    block did not walk: the general path finds out what is wrong."""
+    end = len(data)
+    messages, pos, fault = decode_frames(data, 0, end, limits, cache, 1)
+    if fault is not None:
+        raise upgrade_not_an_event_stream(E.fault_error(fault), data)
+    if not messages:
+        raise E.fault_error(truncated_fault(data, 0, end))
+    if pos != end:
+        raise E.fault_error((E.FAULT_TRAILING, pos, pos, end - pos, 0))
+    message = messages[0]  # its block was cached since the fast path ran (another thread)
+    if not copy:
+        view = memoryview(data)[end - 4 - len(message.payload) : -4]
+        message = _new(Message, (message.headers, view))
+    return message
+
+
+def _immutable_bytes(data: object) -> bytes:
+    """``data``'s bytes as an immutable ``bytes`` object (a copy).
+
+    decode() checks and then uses the bytes it is given; a bytearray or a
+    memoryview can change in between (another thread, a memory map), so they are
+    copied first and only the copy is checked and used.  ``bytes()`` also reads
+    non-contiguous memoryviews (``memoryview(b)[::2]``), in their logical order.
+    """
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return bytes(data)
+    raise TypeError(f"expected bytes, bytearray or memoryview, got {type(data).__name__}")
+
+
+def truncated_fault(data: Buffer, start: int, end: int) -> E.Fault:
+    """The fault for a message at ``start`` that the input ends inside."""
+    present = end - start
+    needed = 0
+    if present >= PRELUDE_LENGTH:
+        # The prelude CRC was verified before the decoder waited for more bytes.
+        needed = int.from_bytes(bytes(data[start : start + 4]), "big")
+    return (E.FAULT_TRUNCATED, end, start, present, needed)
 
 
 def decode_frames(
