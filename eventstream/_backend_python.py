@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import struct
 import zlib
-from itertools import repeat as _repeat
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 from . import _reference
@@ -74,9 +73,7 @@ def walk_headers(
     end = len(block)
     p = 0
     try:
-        for _ in _repeat(None, limits[3]):
-            if p >= end:
-                break
+        while p < end:
             n = p + 1
             t = n + block[p]
             # name length 0, name past the block, or no type byte
@@ -106,9 +103,11 @@ def walk_headers(
                 append((n, t, code, _UNPACK_BY_CODE[code](block, v)[0], 0))  # type: ignore[misc]
             else:
                 raise IndexError
-        else:
-            if p < end:
-                raise IndexError  # more than max_headers headers
+        # The count limit is checked once, at the end: the walk stays linear in the
+        # block (at most max_header_block / 3 headers), and a loop counter costs
+        # more per header than it saves on a hostile block.
+        if len(d) > limits[3]:
+            raise IndexError  # more than max_headers headers
     except IndexError:
         fault = _reference.walk(block, limits, base, frame)[1]
         if fault is None:  # the two walks disagree: never seen, tested on arbitrary input
