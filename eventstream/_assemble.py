@@ -304,27 +304,26 @@ def decode_frames(
         return _decode_frames_view(backend, buf, pos, end, limits, cache, max_frames)
     frames, pos, fault = backend.scan_frames(buf, pos, end, limits, max_frames)
     messages: List[Message] = []
-    append = messages.append
-    cache_get = cache.get
-    # Payloads: slices (copies), or read-only views if not ``copy``.
-    sliced: Any = buf if copy else memoryview(buf)
-    last = _EMPTY_HEADERS
-    for bs, ps, pe, info in frames:
-        if info == -1:  # HEADERS_SAME
-            headers = last
-        elif bs == ps:
-            headers = _EMPTY_HEADERS
-        else:
-            block = buf[bs:ps]
-            cached = cache_get(block)
-            if cached is None:
-                walked = walk_block(backend, block, bs, bs - 12, limits)
-                if not isinstance(walked, Headers):
-                    return messages, bs - 12, walked
-                cached = walked
-                remember_block(cache, block, cached)
-            headers = last = cached
-        append(_new(Message, (headers, sliced[ps:pe])))
+    if frames:
+        # Payloads: slices (copies), or read-only views if not ``copy``.
+        sliced: Any = buf if copy else memoryview(buf)
+        last = _EMPTY_HEADERS
+        for bs, ps, pe, info in frames:
+            if info == -1:  # HEADERS_SAME
+                headers = last
+            elif bs == ps:
+                headers = _EMPTY_HEADERS
+            else:
+                block = buf[bs:ps]
+                cached = cache.get(block)
+                if cached is None:
+                    walked = walk_block(backend, block, bs, bs - 12, limits)
+                    if not isinstance(walked, Headers):
+                        return messages, bs - 12, walked
+                    cached = walked
+                    remember_block(cache, block, cached)
+                headers = last = cached
+            messages.append(_new(Message, (headers, sliced[ps:pe])))
     return messages, pos, fault
 
 

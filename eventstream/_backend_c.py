@@ -116,13 +116,14 @@ class _Scratch:
     of a cdata item read or an ``ffi.unpack``.
     """
 
-    __slots__ = (
-        "batch", "fault_ptr", "fields", "headers_ptr", "ints", "keep", "limits", "limits_ptr"
-    )  # fmt: skip
+    __slots__ = ("batch", "fault_ptr", "fields", "frames", "headers_ptr", "ints", "keep",
+                 "limits", "limits_ptr")  # fmt: skip
 
     def __init__(self) -> None:
         self.keep = ffi.new("int64_t[]", _HEADERS_AT + _HEADER_CAP * _HEADER_FIELDS + _FAULT_FIELDS)
         self.ints: Any = memoryview(ffi.buffer(self.keep)).cast("q")
+        # The frame records as rows: frames[:n].tolist() is a list of 4-int lists.
+        self.frames: Any = self.ints[:_HEADERS_AT].cast("B").cast("q", (_FRAME_CAP, _FRAME_FIELDS))
         batch = self.batch = ffi.new("es_batch *")
         batch.frame_cap = _FRAME_CAP
         # The batch walks no block (header_cap 0): a block is looked up in the shared
@@ -247,27 +248,23 @@ def scan_frames(
     pinned = None
     if view is not buf:
         src = pinned = _from_buffer("uint8_t[]", view)
-    ints = scratch.ints
+    rows = scratch.frames
     stop_field = scratch.fields
     batch = scratch.batch
     try:
         n = _decode_batch(src, pos, end, max_frames, batch)
-        # The records as a list of 4-int lists: a 2-D view's tolist() makes them.
-        frames: List[List[int]] = (
-            ints[: n * _FRAME_FIELDS].cast("B").cast("q", (n, _FRAME_FIELDS)).tolist() if n else []
-        )
+        frames: List[List[int]] = rows[:n].tolist()
         while stop_field[_STOP_AT] == _FULL:  # the frame array filled up: go on
             pos = frames[-1][2] + 4
             if max_frames > 0:
                 max_frames -= n
             n = _decode_batch(src, pos, end, max_frames, batch)
-            if n:
-                frames += ints[: n * _FRAME_FIELDS].cast("B").cast("q", (n, _FRAME_FIELDS)).tolist()
+            frames += rows[:n].tolist()
         if frames:
             pos = frames[-1][2] + 4
         if stop_field[_STOP_AT] == _DONE:
             return frames, pos, None
-        fault: E.Fault = tuple(ints[_FAULT_AT : _FAULT_AT + _FAULT_TUPLE].tolist())
+        fault: E.Fault = tuple(scratch.ints[_FAULT_AT : _FAULT_AT + _FAULT_TUPLE].tolist())
         return frames, pos, fault
     finally:
         _pool.append(scratch)

@@ -30,8 +30,6 @@ _unpack_i64 = struct.Struct(">q").unpack_from
 _pack_prelude = struct.Struct(">II").pack
 _pack_u32 = struct.Struct(">I").pack
 
-_NOT_WALKED = -2  # _assemble.HEADERS_NOT_WALKED (a frame record's header slot)
-
 # Below this many bytes a message's CRC runs over a copy (a bytes slice costs
 # less than making a memoryview); from it on, over a memoryview (no copy).
 _COPY_BELOW = 16384
@@ -172,7 +170,6 @@ def scan_frames(
     offsets into ``buf``.
     """
     frames: List[Tuple[int, int, int, int]] = []
-    append = frames.append
     max_payload, max_block = limits[0], limits[1]
     # bytes are sliced (a copy below _COPY_BELOW bytes costs less than a view),
     # other buffers read through a byte view.
@@ -198,15 +195,13 @@ def scan_frames(
             break
         crc_at = pos + total - 4
         body = src[pos + 8 : crc_at] if total < _COPY_BELOW else memoryview(src)[pos + 8 : crc_at]
-        actual = crc(body, prelude_crc)
-        if actual != _unpack_u32(src, crc_at)[0]:
-            return (
-                frames,
-                pos,
-                (E.FAULT_MESSAGE_CRC, crc_at, pos, _unpack_u32(src, crc_at)[0], actual),
-            )
+        if crc(body, prelude_crc) != _unpack_u32(src, crc_at)[0]:
+            actual = crc(body, prelude_crc)
+            fault = (E.FAULT_MESSAGE_CRC, crc_at, pos, _unpack_u32(src, crc_at)[0], actual)
+            return frames, pos, fault
         start = pos + 12
-        append((start, start + headers_len, crc_at, _NOT_WALKED if headers_len else 0))
+        # The last slot: -2 (HEADERS_NOT_WALKED: this backend walks no block here), 0 empty.
+        frames.append((start, start + headers_len, crc_at, -2 if headers_len else 0))
         pos += total
         max_frames -= 1
     return frames, pos, None
