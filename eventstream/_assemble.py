@@ -1,4 +1,4 @@
-"""Messages from the backends' plain records, and the decode caches.
+"""decode(), the Decoder's decode_frames, and the decode caches.
 
 The backends (:mod:`eventstream._backend`) check bytes and describe what they
 found with integers: where each complete message's header block and payload
@@ -22,10 +22,10 @@ from . import _active, _reference
 from . import errors as E
 from ._sniff import upgrade_not_an_event_stream
 from .limits import DEFAULT_LIMITS, PRELUDE_LENGTH, Limits
+from .types import HEADER_TYPES, Header, Headers, Message, new_headers, uuid_from_bytes
 
 if TYPE_CHECKING:
     from ._backend import Backend
-from .types import HEADER_TYPES, Header, Headers, Message, new_headers, uuid_from_bytes
 
 Buffer = Union[bytes, bytearray, memoryview]
 
@@ -36,7 +36,8 @@ Descriptors = Sequence[Sequence[int]]
 
 # Frame records: four ints per complete, CRC-valid message (header block start,
 # payload start, payload end, and what is known of its header block: 0 empty,
-# HEADERS_SAME, or HEADERS_NOT_WALKED: look it up, else ask walk_headers).
+# HEADERS_SAME, or HEADERS_NOT_WALKED: look it up, else ask walk_headers).  The
+# loops below compare with the literal -1 (a constant costs less than a global).
 HEADERS_SAME = -1  # the bytes of the previous non-empty block of the same scan
 HEADERS_NOT_WALKED = -2
 

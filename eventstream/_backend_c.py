@@ -11,12 +11,15 @@ each function makes as few calls and reads as few results as it can:
   in one call of plain integer arguments (every cffi argument costs time, and
   a Python wrapper would cost more).
 * ``scan_frames``: ``es_decode_batch`` checks every complete message of the
-  buffer in one call, walks each new header block (UTF-8 included) into an
-  int64 descriptor array, and marks a block equal to the last non-empty one so
-  it is neither walked nor looked up again.  Python reads the result arrays
-  through a memoryview, as lists.  A header fault comes back with the frame
-  offset of its (complete) message: the shared layer accepts the message if its
-  block is cached, as the Python backend never walks a cached block.
+  buffer in one call and marks a block equal to the previous non-empty one, so
+  the shared layer neither slices nor looks it up again.  It walks no block
+  (``header_cap`` 0): the shared layer looks each new block up in its cache and
+  asks ``walk_headers`` only for one it lacks.  (Walking every new block inside
+  the batch, as before, made each call read descriptors back for blocks the
+  cache then held: +2,400 instructions per call.)  Python reads the records
+  through 2-D memoryviews of the scratch arrays, one ``tolist()`` per call.
+* ``walk_headers``: ``es_walk_headers`` (UTF-8 included) into the scratch
+  descriptor array, read back as one list of 5-int lists.
 * ``bytes`` go to C as they are; bytearray and memoryview through
   ``ffi.from_buffer`` (no copy), released before returning so a bytearray can be
   resized again at once.  Offsets outside the buffer raise ValueError rather than
@@ -27,9 +30,9 @@ each function makes as few calls and reads as few results as it can:
 
 Threads: cffi releases the GIL during every C call, so result arrays are never
 shared between calls in flight.  Each batch or walk call takes a scratch set
-from a pool (``list.pop``/``append`` are atomic) and puts it back when done; the
-pool grows to the number of concurrent calls, about 25 KiB each.  The es_limits
-structs shared between threads are only read by C.
+(arrays and an ``es_batch`` holding its ``es_limits``) from a pool
+(``list.pop``/``append`` are atomic) and puts it back when done; the pool grows
+to the number of concurrent calls, about 25 KiB each.
 """
 
 from __future__ import annotations
@@ -81,10 +84,10 @@ _FULL = lib.ES_STOP_FULL
 # package's fault tuple.
 _FAULT_TUPLE = lib.ES_FAULT_B + 1
 
-# Messages and header descriptors one call can report; more means another call.
+# Messages one batch call can report (more: another call).
 _FRAME_CAP = 128
-# Room for every header under the default limits (1,024), so a block the batch call
-# could not walk in an empty array only occurs under raised limits.
+# Descriptors walk_headers writes into the scratch: every header under the default
+# limits (1,024); a block that could hold more gets an array of its own.
 _HEADER_CAP = 1024
 _HEADERS_AT = _FRAME_CAP * _FRAME_FIELDS  # offsets in the scratch array
 _FAULT_AT = _HEADERS_AT + _HEADER_CAP * _HEADER_FIELDS
