@@ -75,11 +75,19 @@ class Decoder:
         self._buffer = bytearray()
         self._offset = 0  # stream offset of self._buffer[0]
         self._error: Optional[errors.EventStreamError] = None
+        # One "turn" token: feed, close and reset take it (list.pop is atomic)
+        # and refuse to run without it, so two threads never share the state.
+        # Cheaper than a non-blocking Lock.acquire on feed's fast path.
+        self._turn = [True]
+        # Held while state changes beyond an append, so the properties wait for
+        # a running call instead of seeing it half done.
         self._lock = threading.Lock()
-        # Length of the message the held bytes start (0: not known yet), and
-        # the limits its prelude was checked under.
+        # Length of the message the held bytes start (0: not known yet).
         self._need = 0
-        self._need_limits: Optional[Limits] = None
+        # Bytes that can be added without completing the held message: above 0
+        # only while a message with a checked prelude waits and no error stands
+        # (feed's fast path; 0 sends every chunk down the full path).
+        self._room = 0
 
     @property
     def limits(self) -> Limits:
@@ -103,50 +111,63 @@ class Decoder:
         """The error that stopped this decoder, or ``None``."""
         return self._error
 
-    def _acquire(self) -> None:
-        if not self._lock.acquire(blocking=False):
-            raise RuntimeError("a Decoder was used from two threads at once")
+    def _take_turn(self) -> bool:
+        try:
+            return self._turn.pop()
+        except IndexError:
+            raise RuntimeError("a Decoder was used from two threads at once") from None
 
     def feed(self, chunk: Buffer) -> List[Message]:
         """Add bytes; return the messages they complete, in stream order."""
         if type(chunk) is not bytes:
             chunk = _sources.as_chunk(chunk, "Decoder.feed()")
-        self._acquire()
+        turn = self._turn
         try:
+            token = turn.pop()
+        except IndexError:
+            raise RuntimeError("a Decoder was used from two threads at once") from None
+        try:
+            n = len(chunk)
+            if n < self._room:
+                # The held message's length is known and this chunk does not
+                # complete it: nothing can be decoded or fail yet.  (Small
+                # chunks take this path for all but one or two chunks of each
+                # message, so it is kept to a few steps; an append is atomic
+                # for the properties.)
+                self._buffer += chunk
+                self._room -= n
+                return []
             if self._error is not None:
                 raise errors.DecoderStateError(
                     f"the decoder stopped at an error ({self._error}); call reset() to go on"
                 )
-            return self._feed(chunk)
+            with self._lock:
+                return self._feed(chunk)
         finally:
-            self._lock.release()
+            turn.append(token)
 
     def _feed(self, chunk: Buffer) -> List[Message]:
+        self._room = 0  # set again by _note_need if a message stays held
         buffer = self._buffer
         held = len(buffer)
+        if held + len(chunk) < PRELUDE_LENGTH:
+            buffer += chunk  # not even a prelude yet: nothing to check
+            return []
         if held:
-            if (
-                type(chunk) is not bytes
-                or held < PRELUDE_LENGTH
-                or self._need_limits is not self._limits
-            ):
+            if type(chunk) is not bytes:
                 messages, pos, fault, base = self._feed_buffered(buffer, chunk)
                 if fault is not None:
                     self._fail(errors.fault_error(fault, base), messages)
                 return messages  # type: ignore[no-any-return]
-            # The held bytes start a message whose prelude was checked: its
-            # length is known, so nothing can happen before it is complete.
-            need = self._need
-            if held + len(chunk) < need:
-                buffer += chunk
-                return []
-            if held + len(chunk) > _JOIN_AS_BYTES:
-                messages, pos, fault, base = self._feed_completing(buffer, chunk, held, need)
+            if held >= PRELUDE_LENGTH and held + len(chunk) > _JOIN_AS_BYTES:
+                # The held message's prelude was checked: complete it in place
+                # so a big payload is copied once.
+                messages, pos, fault, base = self._feed_completing(buffer, chunk, held, self._need)
                 if fault is not None:
                     self._fail(errors.fault_error(fault, base), messages)
                 return messages  # type: ignore[no-any-return]
-            # Small enough to join: one backend call decodes the held message
-            # and the chunk's messages together.
+            # Small enough to join (or the held bytes are less than a prelude):
+            # one backend call decodes the held bytes and the chunk together.
             chunk = bytes(buffer) + chunk
             buffer.clear()
         # Decode straight from the (joined) chunk, keep only its tail.
@@ -168,8 +189,12 @@ class Decoder:
     def _note_need(self, buffer: bytearray) -> None:
         """Record how many bytes the held (incomplete, fault-free) message needs."""
         # The decoder checked the prelude of the held bytes if all 12 are there.
-        self._need = int.from_bytes(buffer[:4], "big") if len(buffer) >= PRELUDE_LENGTH else 0
-        self._need_limits = self._limits
+        held = len(buffer)
+        if held >= PRELUDE_LENGTH:
+            need = self._need = int.from_bytes(buffer[:4], "big")
+            self._room = need - held
+        else:
+            self._need = 0
 
     def _feed_buffered(self, buffer: bytearray, chunk: Buffer) -> Tuple[Any, int, Any, int]:
         """Append the chunk to the held bytes and decode them all."""
@@ -226,6 +251,7 @@ class Decoder:
         return messages, pos, fault, base
 
     def _fail(self, error: errors.DecodeError, messages: List[Message]) -> None:
+        self._room = 0
         error = upgrade_not_an_event_stream(error, self._buffer)  # JSON, HTML... at offset 0
         error.messages = messages
         self._error = error
@@ -242,29 +268,32 @@ class Decoder:
         Raises :class:`~eventstream.errors.TruncatedStreamError` if bytes of
         an incomplete message are left (they stay in ``pending``).
         """
-        self._acquire()
+        token = self._take_turn()
         try:
             if self._error is not None:
                 raise errors.DecoderStateError(
                     f"the decoder stopped at an error ({self._error}); call reset() to go on"
                 )
             if self._buffer:
-                fault = truncated_fault(self._buffer, 0, len(self._buffer))
-                self._fail(errors.fault_error(fault, self._offset), [])
+                with self._lock:
+                    fault = truncated_fault(self._buffer, 0, len(self._buffer))
+                    self._fail(errors.fault_error(fault, self._offset), [])
         finally:
-            self._lock.release()
+            self._turn.append(token)
 
     def reset(self) -> bytes:
         """Clear the error and return the held bytes; offsets keep counting."""
-        self._acquire()
+        token = self._take_turn()
         try:
-            held = bytes(self._buffer)
-            self._offset += len(self._buffer)
-            self._buffer = bytearray()
-            self._error = None
-            return held
+            with self._lock:
+                held = bytes(self._buffer)
+                self._offset += len(self._buffer)
+                self._buffer = bytearray()
+                self._room = 0
+                self._error = None
+                return held
         finally:
-            self._lock.release()
+            self._turn.append(token)
 
     def _feed_through(self, chunk: Buffer) -> Tuple[List[Message], Optional[errors.DecodeError]]:
         """``feed`` for the iterators: the messages before a fault, and the fault.

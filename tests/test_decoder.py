@@ -165,10 +165,37 @@ def test_newline_bytes_do_not_confuse_the_stream_reader_path():
 
 def test_concurrent_use_of_one_decoder_is_refused():
     decoder = Decoder()
-    decoder._lock.acquire()  # as if another thread were inside feed()
+    decoder._turn.pop()  # as if another thread were inside feed()
     try:
         with pytest.raises(RuntimeError, match="two threads"):
             decoder.feed(STREAM)
     finally:
-        decoder._lock.release()
+        decoder._turn.append(True)
     assert decoder.feed(STREAM) == MESSAGES
+
+
+def test_bytes_that_cannot_complete_the_held_message_are_only_held():
+    # feed's fast path: once the held message's prelude is checked, chunks that
+    # do not complete it are appended, and everything else still takes the full
+    # path (errors, the completing chunk, a reset).
+    last = eventstream.encode(MESSAGES[-1])
+    decoder = Decoder()
+    assert decoder.feed(last[:12]) == []
+    for i in range(12, len(last) - 1):
+        assert decoder.feed(last[i : i + 1]) == []
+        assert decoder.position == i + 1
+        assert decoder.pending == last[: i + 1]
+    assert decoder.feed(last[-1:]) == [MESSAGES[-1]]
+    assert decoder.pending == b""
+    # A corrupt message fails when its last byte arrives, then nothing is accepted.
+    bad = last[:-1] + bytes([last[-1] ^ 1])
+    assert decoder.feed(bad[:-1]) == []
+    with pytest.raises(MessageChecksumError):
+        decoder.feed(bad[-1:])
+    with pytest.raises(DecoderStateError):
+        decoder.feed(b"x")
+    assert decoder.reset() == bad
+    # After a reset the next prelude is checked again before bytes are just held.
+    assert decoder.feed(b"\0" * 11) == []
+    with pytest.raises(PreludeChecksumError):
+        decoder.feed(b"\0")

@@ -9,54 +9,19 @@ from __future__ import annotations
 import uuid
 from typing import Any, List, Tuple, Union
 
-from _frames import header, string_value
+from _frames import header
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import raw_header_blocks, small_limits
 
 from eventstream import _assemble as A
 from eventstream import _backend_python as P
 from eventstream import _reference as R
 from eventstream import errors
-from eventstream.limits import DEFAULT_LIMITS, Limits
+from eventstream.limits import Limits
 from eventstream.types import Headers
 
 Walked = Union[List[Tuple[str, int, Any]], errors.Fault]
-
-# Headers of every type, valid or nearly so, to be joined and then damaged.
-_piece = st.one_of(
-    st.builds(
-        lambda n, t, v: header(n, t, v),
-        st.binary(min_size=0, max_size=4),
-        st.integers(0, 11),
-        st.binary(max_size=18),
-    ),
-    st.builds(
-        lambda n, t, v: header(n, t, string_value(v)),
-        st.sampled_from([b"a", b":event-type", b"\xc3\xa9", b"\xff"]),
-        st.sampled_from([6, 7]),
-        st.sampled_from([b"", b"x", b"event", b"\xed\xa0\x80", b"\xc3", b"y" * 40]),
-    ),
-    st.builds(lambda n: header(n, 0), st.sampled_from([b"t", b"bool"])),
-)
-
-
-@st.composite
-def _blocks(draw: Any) -> bytes:
-    block = b"".join(draw(st.lists(_piece, max_size=8)))
-    if block and draw(st.booleans()):
-        cut = draw(st.integers(0, len(block)))
-        block = block[:cut] if draw(st.booleans()) else block[:cut] + draw(st.binary(max_size=6))
-    return block
-
-
-_limits = st.one_of(
-    st.just(DEFAULT_LIMITS),
-    st.builds(
-        lambda v, n: Limits(max_header_value=v, max_headers=n),
-        st.integers(0, 45),
-        st.integers(0, 9),
-    ),
-)
 
 
 def _reference(block: bytes, limits: Limits, base: int) -> Walked:
@@ -98,7 +63,11 @@ def _fast_walk(module: Any) -> Any:
     return walk
 
 
-@given(block=_blocks() | st.binary(max_size=64), limits=_limits, base=st.integers(12, 5000))
+@given(
+    block=raw_header_blocks() | st.binary(max_size=64),
+    limits=small_limits,
+    base=st.integers(12, 5000),
+)
 def _check(walk: Any, block: bytes, limits: Limits, base: int) -> None:
     assert walk(block, limits, base) == _reference(block, limits, base)
 

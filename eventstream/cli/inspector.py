@@ -24,6 +24,7 @@ ROW = 8  # bytes per row of the annotated view
 HEX_WIDTH = ROW * 3 - 1
 LABEL_WIDTH = 26
 MAX_VALUE_ROWS = 4  # rows of a long header value shown without --full
+MAX_MARKED = 32  # bytes of a faulty field marked (and dumped) under its fault
 
 
 class Inspector:
@@ -124,13 +125,14 @@ class Inspector:
             f"  {safe_text(fault.reason)}",
             f"  {_what_belongs(fault)}: {safe_text(fault.expected)}",
         ]
+        marked = min(fault.length, MAX_MARKED)
         lo = max(window.base, fault.offset - 16)
-        hi = min(window.end, fault.offset + max(fault.length, 1) + 16)
+        hi = min(window.end, fault.offset + max(marked, 1) + 16)
         lines.extend(
             hexdump_rows(
                 bytes(window.span(lo, hi)),
                 lo,
-                mark=(fault.offset, fault.length) if fault.length else None,
+                mark=(fault.offset, marked) if marked else None,
                 palette=p,
                 indent="  ",
             )

@@ -495,11 +495,14 @@ class Scanner:
         return True
 
     def _truncated(self, events: List[Event]) -> None:
-        error = _decoder_error(bytes(self._buf), self.limits, final=True)
+        # Every byte the input had of the message, not only CONTEXT_BYTES of it: the walk
+        # shows what is there and names what is missing.  The buffer held them already.
+        present = bytes(self._buf)
+        error = _decoder_error(present, self.limits, final=True)
+        self.done = True
         if error is None:  # pragma: no cover - the decoder always reports a partial frame
-            self.done = True
             return
         fault = self._fault(error, trusted=False)
         if len(self._buf) >= 12:
             self.messages += 1
-        events.append(self._stop(fault))
+        events.append(Damaged(fault, present, True))

@@ -1,27 +1,26 @@
 """Walking a frame byte by byte: every field's span and meaning, and the first fault.
 
-This is what ``inspect`` prints.  The walk makes the codec's checks in byte
-order: the prelude CRC, the length fields, the limits, each header, the
-message CRC.  The codec checks the message CRC before it parses headers, so
-for a damaged header block it reports the CRC; the walk names the header byte
-and mentions the CRC.
+This is what ``inspect`` prints.  The fields, their values and their faults
+come from :func:`eventstream._reference.walk_frame`, the reference walk that
+the codec is held to; this module puts them into words (labels, values for
+humans, what was expected, notes that guess the damage).  The codec checks the
+message CRC before it parses headers, so for a damaged header block it reports
+the CRC; the walk names the header byte and mentions the CRC.
 """
 
 from __future__ import annotations
 
 import struct
-import uuid
 from typing import Any, Dict, List, NamedTuple, NoReturn, Optional, Tuple, Union, overload
 
 import eventstream
 from eventstream import HeaderType, Limits
+from eventstream import _reference as reference
+from eventstream import errors as E
 
 from .render import PayloadView, Renderer, message_kind, quote, safe_text, value_text
 
 _U32 = struct.Struct(">I")
-_PRELUDE = struct.Struct(">III")
-_U16 = struct.Struct(">H")
-_FIXED = {2: (1, ">b"), 3: (2, ">h"), 4: (4, ">i"), 5: (8, ">q"), 8: (8, ">q"), 9: (16, "")}
 TYPE_LIST = (
     "0 true, 1 false, 2 byte, 3 int16, 4 int32, 5 int64, 6 bytes, 7 string, 8 timestamp, 9 uuid"
 )
@@ -270,31 +269,89 @@ class Walker:
             tuple(frame.nested_faults),
         )
 
-    # ------------------------------------------------------------ prelude
+    # ------------------------------------------------------------ the reference walk
 
     def _walk(self, f: _Frame, end: int) -> None:
-        data, pos, limits = self.data, f.pos, self.limits
-        present = end - pos
-        if present < 12:
-            f.add(pos, present, "prelude (incomplete)", f"{present} of 12 bytes")
+        """Annotate the fields the reference walk finds, up to its first fault.
+
+        The fields, their values and their faults all come from
+        :func:`eventstream._reference.walk_frame`, the code that says what the
+        codec reports; this only puts them into words.  Where the message CRC
+        fails or the input ends later in the message, the header block's own
+        fault (which a decoder, checking the CRC first, does not reach) is the
+        one shown, with the CRC failure as a note.
+        """
+        walked = reference.walk_frame(self.data.span(f.pos, end), self.limits, f.pos)
+        f.total = walked.total_length
+        crc = walked.fault if walked.fault and walked.fault[0] == E.FAULT_MESSAGE_CRC else None
+        if crc is not None:
+            _, crc_at, frame, stored, actual = crc
+            f.payload_at = next(x.offset for x in walked.fields if x.name == "payload")
+            f.crc_bit = _flipped_bit(stored ^ actual, frame + 12, crc_at)
+            f.crc_note = (
+                f"the message_crc fails too (it holds 0x{stored:08X}, the bytes give "
+                f"0x{actual:08X}): the bytes were damaged after the message was written, "
+                "or its writer computed the CRC wrongly; a decoder, which checks the CRC "
+                "first, reports a message checksum mismatch"
+            )
+        names: Dict[int, str] = {}  # header index -> name
+        types: Dict[int, HeaderType] = {}  # header index -> type
+        for field in walked.fields:
+            if field.header >= 0:
+                self._header_field(f, field, names, types)
+            else:
+                self._message_field(f, field, walked)
+
+    def _message_field(
+        self, f: _Frame, field: reference.Field, walked: reference.FrameWalk
+    ) -> None:
+        data, pos, fault = self.data, f.pos, field.fault
+        at, name, value = field.offset, field.name, field.value
+        if fault is not None and fault[0] == E.FAULT_TRUNCATED:
+            _, end, _, present, total = fault
+            size = field.length + field.missing
+            if name == "prelude":
+                f.add(at, field.length, "prelude (incomplete)", f"{field.length} of 12 bytes")
+                f.stop(
+                    "truncated",
+                    end,
+                    0,
+                    f"the input ends {present} bytes into a message, inside its 12-byte prelude",
+                    "12 prelude bytes (total_length, headers_length, prelude_crc)",
+                )
+            where = {"header_block": "header block", "payload": "payload"}.get(name, name)
+            f.add(
+                at,
+                field.length,
+                f"{where} (incomplete)",
+                f"{field.length} of {size} bytes",
+                rows="hex" if name == "message_crc" else "dump",
+            )
             f.stop(
                 "truncated",
                 end,
                 0,
-                f"the input ends {present} bytes into a message, inside its 12-byte prelude",
-                "12 prelude bytes (total_length, headers_length, prelude_crc)",
+                f"the input ends inside the {where}: {present} of the message's {total} "
+                "bytes are present",
+                f"{total - present} more bytes (the capture was cut short or the stream was "
+                "closed early)",
             )
-        total, headers_length, prelude_crc = data.unpack(_PRELUDE, pos)
-        f.add(pos, 4, "total_length", str(total))
-        f.add(pos + 4, 4, "headers_length", str(headers_length))
-        computed = _crc(data[pos : pos + 8])
-        if computed != prelude_crc:
-            f.add(pos + 8, 4, "prelude_crc", f"0x{prelude_crc:08X}", "bad")
+        if name in ("total_length", "headers_length"):
+            f.add(at, 4, name, str(value))  # a fault of theirs is told after the prelude_crc
+        elif name == "prelude_crc":
+            if fault is None:
+                f.add(at, 4, name, f"0x{value:08X}", "ok")
+                length_fault = next((x.fault for x in walked.fields[:2] if x.fault), None)
+                if length_fault is not None:
+                    self._length_fault(f, length_fault)
+                return
+            computed = fault[4]
+            f.add(at, 4, name, f"0x{value:08X}", "bad")
             f.stop(
                 "prelude_crc",
-                pos + 8,
+                at,
                 4,
-                f"prelude checksum mismatch: the prelude_crc field holds 0x{prelude_crc:08X}, "
+                f"prelude checksum mismatch: the prelude_crc field holds 0x{value:08X}, "
                 "the CRC its writer declared (ChecksumError.expected, .stored)",
                 f"0x{computed:08X}, the CRC32 of bytes {pos}-{pos + 7} "
                 "(ChecksumError.actual, .computed)",
@@ -302,301 +359,259 @@ class Walker:
                 "the lengths in a prelude that fails its CRC cannot be trusted, so the walk "
                 "stops here",
             )
-        f.add(pos + 8, 4, "prelude_crc", f"0x{prelude_crc:08X}", "ok")
-        f.total = total
-        if total < 16:
-            f.stop(
-                "message_too_short",
-                pos,
-                4,
-                f"total_length {total} is below the 16-byte minimum",
-                "a total_length of at least 16 (12 prelude bytes + 4 message_crc bytes)",
-            )
-        if headers_length > total - 16:
-            f.stop(
-                "headers_length",
-                pos + 4,
-                4,
-                f"headers_length {headers_length} does not fit in total_length {total}",
-                f"a headers_length of at most {total - 16} (total_length - 16)",
-            )
-        if headers_length > limits.max_header_block:
-            f.stop(
-                "headers_limit",
-                pos + 4,
-                4,
-                f"a header block of {headers_length} bytes exceeds the limit of "
-                f"{limits.max_header_block}",
-                f"at most {limits.max_header_block} bytes (--max-header-block raises the limit)",
-            )
-        payload_length = total - 16 - headers_length
-        if payload_length > limits.max_payload:
-            f.stop(
-                "payload_limit",
-                pos,
-                4,
-                f"a payload of {payload_length} bytes exceeds the limit of {limits.max_payload}",
-                f"at most {limits.max_payload} bytes (--max-payload raises the limit)",
-            )
-        self._walk_body(f, end, total, headers_length, prelude_crc)
-
-    # ------------------------------------------------------------ headers, payload, CRC
-
-    def _walk_body(
-        self, f: _Frame, end: int, total: int, headers_length: int, prelude_crc: int
-    ) -> None:
-        data, pos = self.data, f.pos
-        frame_end = pos + total
-        crc_at = frame_end - 4
-        stored = actual = 0
-        if frame_end <= end:
-            stored = data.unpack(_U32, crc_at)[0]
-            actual = _crc(data.span(pos + 8, crc_at), prelude_crc)
-            if stored != actual:
-                f.payload_at = pos + 12 + headers_length
-                f.crc_bit = _flipped_bit(stored ^ actual, pos + 12, crc_at)
-                f.crc_note = (
-                    f"the message_crc fails too (it holds 0x{stored:08X}, the bytes give "
-                    f"0x{actual:08X}): the bytes were damaged after the message was written, "
-                    "or its writer computed the CRC wrongly; a decoder, which checks the CRC "
-                    "first, reports a message checksum mismatch"
-                )
-
-        def truncated(inside: str) -> NoReturn:
-            f.stop(
-                "truncated",
-                end,
-                0,
-                f"the input ends inside {inside}: {end - pos} of the message's {total} bytes "
-                f"are present",
-                f"{frame_end - end} more bytes (the capture was cut short or the stream was "
-                "closed early)",
-            )
-
-        block_start = pos + 12
-        block_end = block_start + headers_length
-        if block_end > end:
-            f.add(
-                block_start,
-                end - block_start,
-                "header block (incomplete)",
-                f"{end - block_start} of {headers_length} bytes",
-                rows="dump",
-            )
-            truncated("the header block")
-        self._walk_headers(f, block_start, block_end)
-        payload_length = crc_at - block_end
-        if crc_at > end:
-            f.add(
-                block_end,
-                end - block_end,
-                "payload (incomplete)",
-                f"{end - block_end} of {payload_length} bytes",
-                rows="dump",
-            )
-            truncated("the payload")
-        payload = data.span(block_end, crc_at)
-        f.kind = message_kind(f.headers, payload)
-        view = self.renderer.payload_view(payload, f.headers.get(":content-type"), f.depth)
-        if view.kind in ("nested", "nested-bad"):
-            broken = ", which has a fault" if view.kind == "nested-bad" else ""
-            f.add(
-                block_end,
-                payload_length,
-                "payload",
-                f"{payload_length} bytes, an event-stream message{broken} (annotated below)",
-                rows="none",
-            )
-            inner = self.walk_frame(block_end, crc_at, 0, f.depth + 1)
-            f.fields.extend(inner.fields)
-            f.nested_faults.extend(inner.nested_faults)
-            if inner.fault is not None:
-                f.nested_faults.append(inner.fault)
-            if f.kind and inner.kind:
-                f.kind = f"{f.kind} wrapping {inner.kind}"
-        else:
-            f.add(
-                block_end,
-                payload_length,
-                "payload",
-                _payload_summary(view, payload),
-                rows="dump",
-            )
-        if frame_end > end:
-            f.add(crc_at, end - crc_at, "message_crc (incomplete)", f"{end - crc_at} of 4 bytes")
-            truncated("the message_crc")
-        if stored != actual:
-            f.add(crc_at, 4, "message_crc", f"0x{stored:08X}", "bad")
+        elif name == "payload":
+            self._payload(f, at, field.length)
+        elif name == "message_crc":
+            if fault is None:
+                f.add(at, 4, name, f"0x{value:08X}", "ok")
+                return
+            computed = fault[4]
+            f.add(at, 4, name, f"0x{value:08X}", "bad")
             f.stop(
                 "message_crc",
-                crc_at,
+                at,
                 4,
-                f"message checksum mismatch: the message_crc field holds 0x{stored:08X}, "
+                f"message checksum mismatch: the message_crc field holds 0x{value:08X}, "
                 "the CRC its writer declared (ChecksumError.expected, .stored)",
-                f"0x{actual:08X}, the CRC32 of bytes {pos}-{crc_at - 1} "
+                f"0x{computed:08X}, the CRC32 of bytes {pos}-{at - 1} "
                 "(ChecksumError.actual, .computed)",
-                "the field is zero: the writer may never have filled it in" if stored == 0 else "",
+                "the field is zero: the writer may never have filled it in" if value == 0 else "",
                 "the headers and payload shown above come from bytes that fail the checksum",
             )
-        f.add(crc_at, 4, "message_crc", f"0x{stored:08X}", "ok")
 
-    def _walk_headers(self, f: _Frame, p: int, block_end: int) -> None:
-        data = self.data
-        max_value = self.limits.max_header_value
+    def _length_fault(self, f: _Frame, fault: E.Fault) -> NoReturn:
+        """Stop at a prelude length that does not fit, or is over a limit."""
+        code, at, _, a, b = fault
+        if code == E.FAULT_MESSAGE_TOO_SHORT:
+            f.stop(
+                "message_too_short",
+                at,
+                4,
+                f"total_length {a} is below the 16-byte minimum",
+                "a total_length of at least 16 (12 prelude bytes + 4 message_crc bytes)",
+            )
+        if code == E.FAULT_HEADERS_LENGTH:
+            f.stop(
+                "headers_length",
+                at,
+                4,
+                f"headers_length {a} does not fit in total_length {b}",
+                f"a headers_length of at most {b - 16} (total_length - 16)",
+            )
+        if code == E.FAULT_HEADERS_LIMIT:
+            f.stop(
+                "headers_limit",
+                at,
+                4,
+                f"a header block of {a} bytes exceeds the limit of {b}",
+                f"at most {b} bytes (--max-header-block raises the limit)",
+            )
+        assert code == E.FAULT_PAYLOAD_LIMIT, fault
+        f.stop(
+            "payload_limit",
+            at,
+            4,
+            f"a payload of {a} bytes exceeds the limit of {b}",
+            f"at most {b} bytes (--max-payload raises the limit)",
+        )
+
+    def _payload(self, f: _Frame, at: int, length: int) -> None:
+        payload = self.data.span(at, at + length)
+        f.kind = message_kind(f.headers, payload)
+        view = self.renderer.payload_view(payload, f.headers.get(":content-type"), f.depth)
+        if view.kind not in ("nested", "nested-bad"):
+            f.add(at, length, "payload", _payload_summary(view, payload), rows="dump")
+            return
+        broken = ", which has a fault" if view.kind == "nested-bad" else ""
+        f.add(
+            at,
+            length,
+            "payload",
+            f"{length} bytes, an event-stream message{broken} (annotated below)",
+            rows="none",
+        )
+        inner = self.walk_frame(at, at + length, 0, f.depth + 1)
+        f.fields.extend(inner.fields)
+        f.nested_faults.extend(inner.nested_faults)
+        if inner.fault is not None:
+            f.nested_faults.append(inner.fault)
+        if f.kind and inner.kind:
+            f.kind = f"{f.kind} wrapping {inner.kind}"
+
+    # ------------------------------------------------------------ headers
+
+    def _header_field(
+        self,
+        f: _Frame,
+        field: reference.Field,
+        names: Dict[int, str],
+        types: Dict[int, HeaderType],
+    ) -> None:
+        h = f"header {field.header}"
+        at, length, value, fault = field.offset, field.length, field.value, field.fault
         note = f.crc_note
-        index = 0
-        while p < block_end:
-            h = f"header {index}"
-            name_length = data[p]
-            left = block_end - p - 1
-            if name_length == 0:
-                f.add(p, 1, f"{h} name_length", "0", "bad")
+        if field.name == "header":  # one header more than the limit allows
+            assert fault is not None
+            number, limit = fault[3], fault[4]
+            f.add(
+                at, length, h, f"{length} bytes: this header and any after it", "bad", rows="dump"
+            )
+            f.stop(
+                "header_count_limit",
+                at,
+                1,
+                f"{h} is header number {number}, over the limit of {limit} headers per message",
+                f"at most {limit} headers (--max-headers raises the limit)",
+                note,
+            )
+        if field.name == "name_length":
+            if fault is None:
+                f.add(at, 1, f"{h} name_length", str(value))
+                return
+            f.add(at, 1, f"{h} name_length", str(value), "bad")
+            if fault[0] == E.FAULT_HEADER_NAME_EMPTY:
                 f.stop(
                     "header_name_empty",
-                    p,
+                    at,
                     1,
                     f"{h} has an empty name (name length 0)",
                     "a name length from 1 to 255",
                     note,
                 )
-            if name_length > left:
-                f.add(p, 1, f"{h} name_length", str(name_length), "bad")
-                f.stop(
-                    "header_name_overrun",
-                    p,
-                    1,
-                    f"{h}'s name ({name_length} bytes) runs past the header block "
-                    f"({left} bytes left)",
-                    f"a name length of at most {left}",
-                    note,
-                )
-            f.add(p, 1, f"{h} name_length", str(name_length))
-            try:
-                name = data[p + 1 : p + 1 + name_length].decode("utf-8")
-            except UnicodeDecodeError as exc:
-                f.add(p + 1, name_length, f"{h} name", "(not UTF-8)", "bad")
-                f.stop(
-                    "header_name_utf8",
-                    p + 1 + exc.start,
-                    1,
-                    f"{h}'s name is not valid UTF-8 (byte {p + 1 + exc.start})",
-                    "a UTF-8 header name",
-                    note,
-                )
-            f.add(p + 1, name_length, f"{h} name", quote(name))
-            t = p + 1 + name_length
-            if t >= block_end:
-                f.stop(
-                    "header_type_missing",
-                    t,
-                    0,
-                    f"the header block ends after {h}'s name, before its type byte",
-                    f"a type byte ({TYPE_LIST})",
-                    note,
-                )
-            code = data[t]
-            if code > 9:
-                f.add(t, 1, f"{h} type", f"{code} (0x{code:02x})", "bad")
-                f.stop(
-                    "header_type_unknown",
-                    t,
-                    1,
-                    f"{h} ({quote(name)}) has the unknown type {code} (0x{code:02x})",
-                    f"a type code from 0 to 9 ({TYPE_LIST})",
-                    note,
-                )
-            htype = HeaderType(code)
-            f.add(t, 1, f"{h} type", f"{code} ({htype.name.lower()})")
-            p = self._walk_value(f, h, htype, t + 1, block_end, max_value, name)
-            index += 1
-
-    def _walk_value(
-        self,
-        f: _Frame,
-        h: str,
-        htype: HeaderType,
-        v: int,
-        block_end: int,
-        max_value: int,
-        name: str,
-    ) -> int:
-        """Annotate one header value starting at ``v``; returns the offset after it."""
-        data, note, code = self.data, f.crc_note, int(htype)
-        left = block_end - v
-        value: Any
-        if code <= 1:
-            f.headers.setdefault(name, code == 0)
-            return v
-        if code in (6, 7):
-            if left < 2:
-                f.add(v, left, f"{h} value_length", f"{left} of 2 bytes (cut short)", "bad")
-                f.stop(
-                    "header_value_overrun",
-                    v,
-                    left,
-                    f"the header block ends inside {h}'s 2-byte value length ({left} byte left)",
-                    "a 2-byte value length",
-                    note,
-                )
-            size: int = data.unpack(_U16, v)[0]
-            if size > max_value:
-                f.add(v, 2, f"{h} value_length", str(size), "bad")
-                f.stop(
-                    "header_value_limit",
-                    v,
-                    2,
-                    f"{h}'s value of {size} bytes exceeds the limit of {max_value}",
-                    f"at most {max_value} bytes (--max-header-value raises the limit)",
-                    note,
-                )
-            if size + 2 > left:
-                f.add(v, 2, f"{h} value_length", str(size), "bad")
-                f.stop(
-                    "header_value_overrun",
-                    v,
-                    2,
-                    f"{h}'s value ({size} bytes) runs past the header block "
-                    f"({left - 2} bytes left)",
-                    f"a value length of at most {left - 2}",
-                    note,
-                )
-            f.add(v, 2, f"{h} value_length", str(size))
-            raw = data[v + 2 : v + 2 + size]
-            value = raw
-            if code == 7:
-                try:
-                    value = raw.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    f.add(v + 2, size, f"{h} value", "(not UTF-8)", "bad")
-                    f.stop(
-                        "header_value_utf8",
-                        v + 2 + exc.start,
-                        1,
-                        f"{h}'s string value is not valid UTF-8 (byte {v + 2 + exc.start})",
-                        "UTF-8 text",
-                        note,
-                    )
-            f.add(v + 2, size, f"{h} value", value_text(htype, value))
-            f.headers.setdefault(name, value)
-            return v + 2 + size
-        size, fmt = _FIXED[code]
-        if size > left:
-            f.add(v, left, f"{h} value (incomplete)", f"{left} of {size} bytes", "bad")
+            left = fault[4]
             f.stop(
-                "header_value_overrun",
-                v,
-                left,
-                f"{h}'s {htype.name.lower()} value needs {size} bytes, the header block has "
-                f"{left} left",
-                f"{size} value bytes",
+                "header_name_overrun",
+                at,
+                1,
+                f"{h}'s name ({value} bytes) runs past the header block ({left} bytes left)",
+                f"a name length of at most {left}",
                 note,
             )
-        raw = data[v : v + size]
-        value = uuid.UUID(bytes=raw) if code == 9 else struct.unpack(fmt, raw)[0]
-        end: int = v + size
-        f.add(v, size, f"{h} value", value_text(htype, value))
-        f.headers.setdefault(name, value)
-        return end
+        if field.name == "name":
+            if fault is None:
+                names[field.header] = value
+                f.add(at, length, f"{h} name", quote(value))
+                return
+            f.add(at, length, f"{h} name", "(not UTF-8)", "bad")
+            bad = self._bad_utf8(at, length)
+            f.stop(
+                "header_name_utf8",
+                at,
+                bad - at + 1,
+                f"{h}'s name is not valid UTF-8 (its first invalid byte is byte {bad})",
+                "a UTF-8 header name",
+                note,
+            )
+        if field.name == "type":
+            if fault is None:
+                types[field.header] = HeaderType(value)
+            self._header_type(f, field, h, names[field.header])
+            return
+        if field.name == "value_length":
+            self._value_length(f, field, h)
+            return
+        self._header_value(f, field, h, names[field.header], types)
+
+    def _bad_utf8(self, at: int, length: int) -> int:
+        """The stream offset of the first byte that makes ``[at, at + length)`` invalid UTF-8."""
+        try:
+            self.data[at : at + length].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return at + exc.start
+        return at  # pragma: no cover - only called for bytes the reference walk rejected
+
+    def _header_type(self, f: _Frame, field: reference.Field, h: str, name: str) -> None:
+        at, code, fault = field.offset, field.value, field.fault
+        if fault is None:
+            f.add(at, 1, f"{h} type", f"{code} ({HeaderType(code).name.lower()})")
+            return
+        if fault[0] == E.FAULT_HEADER_TYPE_MISSING:
+            f.stop(
+                "header_type_missing",
+                at,
+                0,
+                f"the header block ends after {h}'s name, before its type byte",
+                f"a type byte ({TYPE_LIST})",
+                f.crc_note,
+            )
+        f.add(at, 1, f"{h} type", f"{code} (0x{code:02x})", "bad")
+        f.stop(
+            "header_type_unknown",
+            at,
+            1,
+            f"{h} ({quote(name)}) has the unknown type {code} (0x{code:02x})",
+            f"a type code from 0 to 9 ({TYPE_LIST})",
+            f.crc_note,
+        )
+
+    def _value_length(self, f: _Frame, field: reference.Field, h: str) -> None:
+        at, length, size, fault = field.offset, field.length, field.value, field.fault
+        if fault is None:
+            f.add(at, 2, f"{h} value_length", str(size))
+            return
+        if length < 2:
+            f.add(at, length, f"{h} value_length", f"{length} of 2 bytes (cut short)", "bad")
+            f.stop(
+                "header_value_overrun",
+                at,
+                length,
+                f"the header block ends inside {h}'s 2-byte value length ({length} byte left)",
+                "a 2-byte value length",
+                f.crc_note,
+            )
+        f.add(at, 2, f"{h} value_length", str(size), "bad")
+        if fault[0] == E.FAULT_HEADER_VALUE_LIMIT:
+            limit = fault[4]
+            f.stop(
+                "header_value_limit",
+                at,
+                2,
+                f"{h}'s value of {size} bytes exceeds the limit of {limit}",
+                f"at most {limit} bytes (--max-header-value raises the limit)",
+                f.crc_note,
+            )
+        left = fault[4] - 2
+        f.stop(
+            "header_value_overrun",
+            at,
+            2,
+            f"{h}'s value ({size} bytes) runs past the header block ({left} bytes left)",
+            f"a value length of at most {left}",
+            f.crc_note,
+        )
+
+    def _header_value(
+        self, f: _Frame, field: reference.Field, h: str, name: str, types: Dict[int, HeaderType]
+    ) -> None:
+        at, length, value, fault = field.offset, field.length, field.value, field.fault
+        htype = types[field.header]
+        if fault is None:
+            f.headers.setdefault(name, value)
+            if htype not in (HeaderType.BOOL_TRUE, HeaderType.BOOL_FALSE):  # no value bytes
+                f.add(at, length, f"{h} value", value_text(htype, value))
+            return
+        if fault[0] == E.FAULT_HEADER_VALUE_UTF8:
+            f.add(at, length, f"{h} value", "(not UTF-8)", "bad")
+            bad = self._bad_utf8(at, length)
+            f.stop(
+                "header_value_utf8",
+                at,
+                bad - at + 1,
+                f"{h}'s string value is not valid UTF-8 (its first invalid byte is byte {bad})",
+                "UTF-8 text",
+                f.crc_note,
+            )
+        size = length + field.missing
+        f.add(at, length, f"{h} value (incomplete)", f"{length} of {size} bytes", "bad")
+        f.stop(
+            "header_value_overrun",
+            at,
+            length,
+            f"{h}'s {htype.name.lower()} value needs {size} bytes, the header block has "
+            f"{length} left",
+            f"{size} value bytes",
+            f.crc_note,
+        )
 
 
 def _payload_summary(view: PayloadView, payload: Union[bytes, memoryview]) -> str:
