@@ -76,7 +76,11 @@ def test_the_fast_walk_equals_the_reference_walk(backend: str) -> None:
     _check(_fast_walk(_backend_module(backend)))  # type: ignore[call-arg]
 
 
-@given(block=_blocks() | st.binary(max_size=64), limits=_limits, base=st.integers(12, 5000))
+@given(
+    block=raw_header_blocks() | st.binary(max_size=64),
+    limits=small_limits,
+    base=st.integers(12, 5000),
+)
 def _check_descriptors(module: Any, block: bytes, limits: Limits, base: int) -> None:
     records, fault = R.walk(block, limits, base, base - 12)
     walked = module.walk_headers(block, base, base - 12, limits)
