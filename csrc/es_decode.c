@@ -193,12 +193,13 @@ uint64_t es_check_frame(const uint8_t *buf, size_t pos, size_t end, const es_lim
     return ((uint64_t)total << 32) | (uint64_t)headers_len;
 }
 
-int64_t es_check_one(const uint8_t *buf, size_t len, const es_limits *limits) {
+int64_t es_check_one(const uint8_t *buf, size_t len, uint32_t max_payload, uint32_t max_header_block) {
     size_t total = 0, headers_len = 0;
-    if (s_check_frame(buf, 0, len, limits, NULL, &total, &headers_len) != 0 || total != len) {
+    es_limits limits = {max_payload, max_header_block, 0, 0};
+    if (s_check_frame(buf, 0, len, &limits, NULL, &total, &headers_len) != 0 || total != len) {
         return 0;
     }
-    return (int64_t)headers_len + 1;
+    return (int64_t)(ES_PRELUDE_LEN + headers_len);
 }
 
 /* Record why the call stops; returns the frames decoded. */
@@ -238,6 +239,8 @@ int64_t es_decode_batch(const uint8_t *buf, size_t pos, size_t end, int64_t max_
             prev_block != NULL && prev_len == headers_len &&
             memcmp(prev_block, buf + block_at, headers_len) == 0) {
             info = ES_HEADERS_SAME;
+        } else if (batch->header_cap == 0) {
+            info = ES_HEADERS_NOT_WALKED; /* the caller walks every block */
         } else if (es_max_header_count(headers_len, &batch->limits) > batch->header_cap - used) {
             /* It might not fit: never walk a block twice. */
             if (used > 0) {

@@ -183,12 +183,13 @@ typedef struct es_limits {
 uint64_t es_check_frame(const uint8_t *buf, size_t pos, size_t end, const es_limits *limits, int64_t *fault);
 
 /*
- * decode()'s fast path: 1 + headers_length if buf[0:len] is exactly one message that
- * passes every check of es_check_frame (the header walk is the caller's), else 0: a
- * fault, too few bytes or bytes after the message.  The caller then takes the general
- * path, which says which.  Three arguments, as each one costs a cffi call time.
+ * decode()'s fast path: the payload start (12 + headers_length) if buf[0:len] is
+ * exactly one message that passes every check of es_check_frame under these two
+ * limits (the header walk is the caller's), else 0: a fault, too few bytes or bytes
+ * after the message.  The caller then takes the general path, which says which.
+ * Plain integer arguments, so the binding passes them without a struct.
  */
-int64_t es_check_one(const uint8_t *buf, size_t len, const es_limits *limits);
+int64_t es_check_one(const uint8_t *buf, size_t len, uint32_t max_payload, uint32_t max_header_block);
 
 /* What es_decode_batch reads (limits, where to write) and fills (the arrays).
  * Set once and reused: a call only writes the arrays.  One es_batch per call in

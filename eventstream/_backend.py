@@ -1,23 +1,31 @@
 """The contract between the codec and its two backends, as a Protocol mypy checks.
 
 ``_backend_python`` and ``_backend_c`` are modules that satisfy :class:`Backend`
-(checked below when mypy runs); ``_active.backend`` is one of them.  What a
-backend does: framing and validation (prelude and message CRCs, lengths,
-limits, the header walk with the fault order of :mod:`eventstream._reference`),
-CRC32, and writing a frame.  What it returns is plain data (fault tuples,
-offsets) apart from the decoded messages, which both build with the fast
-constructors of :mod:`eventstream.types` and the caches of
-:mod:`eventstream._header_cache` they are given.
+(checked below when mypy runs); ``_active.backend`` is one of them.  Bytes in,
+plain records out: a backend checks framing (prelude and message CRCs, lengths,
+limits) and header blocks (the checks and fault order of
+:mod:`eventstream._reference`), computes CRC32 and writes frames.  It returns
+ints, lists of ints and fault tuples ``(code, offset, frame_offset, a, b)``;
+no ``Message`` object and no cache crosses this line.
+:mod:`eventstream._assemble` turns the records into messages and owns the caches.
+
+Records (all offsets into the caller's buffer unless said otherwise):
+
+* a frame record, a sequence of four ints per complete, CRC-valid message: header block start,
+  payload start, payload end (the message CRC follows), and what is known of the
+  header block: ``0`` empty, ``-1`` (``HEADERS_SAME``) its bytes equal the previous
+  non-empty block of the same scan, ``-2`` (``HEADERS_NOT_WALKED``) anything else;
+* a header descriptor, a sequence of five ints per header, offsets into the block: name start,
+  name end, type code, then the value for integer and timestamp types, the value's
+  start and end for string, bytes and UUID types, ``0, 0`` for booleans.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, List, Optional, Protocol, Tuple, Union
+from typing import TYPE_CHECKING, Optional, Protocol, Sequence, Tuple, Union
 
-from ._header_cache import DecodeCache
 from .errors import Fault
 from .limits import Limits
-from .types import Message
 
 Buffer = Union[bytes, bytearray, memoryview]
 
@@ -29,25 +37,27 @@ class Backend(Protocol):
         """CRC32 (IEEE, as zlib) of ``data`` continuing from ``value``; any buffer,
         contiguous or not."""
 
-    def decode_bytes(
-        self, buf: bytes, limits: Limits, cache: DecodeCache, copy: bool = ...
-    ) -> Optional[Message]:
-        """``buf`` as exactly one valid message, else None (the caller then asks
-        :meth:`decode_frames`, which says what is wrong)."""
+    def check_one(self, buf: bytes, length: int, max_payload: int, max_header_block: int) -> int:
+        """The payload start (12 + headers_length) if ``buf`` (of ``length`` bytes)
+        is exactly one message whose prelude, lengths, these two limits and message
+        CRC check, else 0.  The header block is not walked."""
 
-    def decode_frames(
-        self,
-        buf: Buffer,
-        pos: int,
-        end: int,
-        limits: Limits,
-        cache: DecodeCache,
-        max_frames: int = ...,
-        copy: bool = ...,
-    ) -> Tuple[List[Message], int, Optional[Fault]]:
-        """The complete messages in ``buf[pos:end]``, the offset after them, and
-        the fault of the next message or None.  ``copy=False`` with a ``bytes``
-        buffer: payloads are read-only views of it."""
+    def scan_frames(
+        self, buf: Buffer, pos: int, end: int, limits: Limits, max_frames: int = ...
+    ) -> Tuple[Sequence[Sequence[int]], int, Optional[Fault]]:
+        """``(frames, pos, fault)`` for ``buf[pos:end]``: the frame records of its
+        complete, CRC-valid messages (at most ``max_frames``; -1: no bound), the
+        offset after the last one, and the fault of the message there or None.
+        Header blocks are not walked (the caller looks them up in its cache first),
+        so the faults are framing faults."""
+
+    def walk_headers(
+        self, block: bytes, base: int, frame: int, limits: Limits
+    ) -> Union[Sequence[Sequence[int]], Fault]:
+        """The descriptors of a header block, or the fault of its first invalid
+        header (``base``/``frame``: stream offsets of ``block[0]`` and of its
+        message, for the fault).  A backend may leave the UTF-8 checks to the
+        caller's strict decoding of names and string values."""
 
     def encode_frame(self, header_block: bytes, payload: Buffer) -> bytes:
         """The wire bytes of one message (the caller checked the 32-bit total)."""

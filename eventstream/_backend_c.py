@@ -1,23 +1,25 @@
 """The C backend: framing, validation and CRC in the compiled core (csrc/, via cffi).
 
-Same contract and results as :mod:`eventstream._backend_python` (read its
-docstrings): the same messages, built with the same fast constructors from
-:mod:`eventstream.types`, the same fault tuples, and the same use of the
-header-block cache.  Only the byte crunching differs.  A cffi call costs a few
-hundred nanoseconds, as much as building a message, so each path makes as few
-calls and reads as few results as it can:
+Same contract and records as :mod:`eventstream._backend_python` (see
+:class:`eventstream._backend.Backend`): the same frame records and fault tuples,
+header descriptors in the same format.  Only the byte crunching differs.  A
+cffi call costs a few hundred nanoseconds, as much as building a message, so
+each function makes as few calls and reads as few results as it can:
 
-* One message from ``bytes`` (``decode_bytes``): ``es_check_one`` checks the
-  prelude, lengths, limits and message CRC and that the message fills the
-  buffer, in one three-argument call (every cffi argument costs time).  The
-  header block is compared with the last one in place, else looked up in the
-  cache, and walked (``es_walk_headers``, a second call) only when it is new.
-* Everything else: ``es_decode_batch`` checks every complete message of the buffer
-  in one call, walks each new header block (UTF-8 included) into an int64
-  descriptor array, and marks a block equal to the last non-empty one so it is
-  neither walked nor looked up again.  Python reads the result arrays through a
-  memoryview.  A header fault counts only if the block is not in the cache, as
-  the Python backend never walks a cached block.
+* ``check_one`` (decode()'s fast path) is ``es_check_one`` itself: the prelude,
+  lengths, two limits and message CRC, and that the message fills the buffer,
+  in one call of plain integer arguments (every cffi argument costs time, and
+  a Python wrapper would cost more).
+* ``scan_frames``: ``es_decode_batch`` checks every complete message of the
+  buffer in one call and marks a block equal to the previous non-empty one, so
+  the shared layer neither slices nor looks it up again.  It walks no block
+  (``header_cap`` 0): the shared layer looks each new block up in its cache and
+  asks ``walk_headers`` only for one it lacks.  (Walking every new block inside
+  the batch, as before, made each call read descriptors back for blocks the
+  cache then held: +2,400 instructions per call.)  Python reads the records
+  through 2-D memoryviews of the scratch arrays, one ``tolist()`` per call.
+* ``walk_headers``: ``es_walk_headers`` (UTF-8 included) into the scratch
+  descriptor array, read back as one list of 5-int lists.
 * ``bytes`` go to C as they are; bytearray and memoryview through
   ``ffi.from_buffer`` (no copy), released before returning so a bytearray can be
   resized again at once.  Offsets outside the buffer raise ValueError rather than
@@ -27,37 +29,22 @@ calls and reads as few results as it can:
   out; a larger one gets its CRCs from one call and ``b"".join`` makes the copy.
 
 Threads: cffi releases the GIL during every C call, so result arrays are never
-shared between calls in flight.  Each batch call takes a scratch set from a pool
-(``list.pop``/``append`` are atomic) and puts it back when done; the pool grows to
-the number of concurrent calls, about 25 KiB each.  The es_limits structs shared
-between threads are only read by C.
+shared between calls in flight.  Each batch or walk call takes a scratch set
+(arrays and an ``es_batch`` holding its ``es_limits``) from a pool
+(``list.pop``/``append`` are atomic) and puts it back when done; the pool grows
+to the number of concurrent calls, about 25 KiB each.
 """
 
 from __future__ import annotations
 
 import struct
 import zlib
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, List, Optional, Tuple, Union
 
 from . import errors as E
 from ._eventstream_c import ffi, lib
-from ._header_cache import (
-    DecodeCache,
-    header_cache,
-    remember_block,
-    remember_header,
-)
 from ._version import __version__
-from .limits import DEFAULT_LIMITS, Limits
-from .types import (
-    HEADER_TYPES,
-    Header,
-    Headers,
-    Message,
-    new_headers,
-    new_message,
-    uuid_from_bytes,
-)
+from .limits import Limits
 
 NAME = "c"
 
@@ -73,7 +60,6 @@ Buffer = Union[bytes, bytearray, memoryview]
 _FRAME_FIELDS = lib.ES_FRAME_FIELDS
 _HEADER_FIELDS = lib.ES_HEADER_FIELDS
 _FAULT_FIELDS = lib.ES_FAULT_FIELDS
-_SAME = lib.ES_HEADERS_SAME
 # The loops below unpack records in slot order: check that it is the C contract's.
 if (lib.ES_FRAME_BLOCK, lib.ES_FRAME_PAYLOAD, lib.ES_FRAME_PAYLOAD_END, lib.ES_FRAME_HEADERS) != (
     0,
@@ -87,19 +73,21 @@ if (lib.ES_FRAME_BLOCK, lib.ES_FRAME_PAYLOAD, lib.ES_FRAME_PAYLOAD_END, lib.ES_F
     3,
 ):
     raise ImportError("eventstream._eventstream_c: record slots differ from what this module reads")
+# The frame records' header slot means what eventstream._assemble reads.
+if (lib.ES_HEADERS_SAME, lib.ES_HEADERS_NOT_WALKED) != (-1, -2):
+    raise ImportError("eventstream._eventstream_c: ES_HEADERS_* differ from what _assemble reads")
+# es_batch.stop, as an index of the struct's int32 items.
+_STOP_AT = ffi.offsetof("es_batch", "stop") // 4
 _DONE = lib.ES_STOP_DONE
 _FULL = lib.ES_STOP_FULL
-# The fault record: (code, offset, frame offset, a, b) is the package's fault tuple;
-# for a header fault, where the block, payload and payload end are.
+# The fault record's first slots, (code, offset, frame offset, a, b), are the
+# package's fault tuple.
 _FAULT_TUPLE = lib.ES_FAULT_B + 1
-_FAULT_BLOCK = lib.ES_FAULT_BLOCK
-_FAULT_PAYLOAD = lib.ES_FAULT_PAYLOAD
-_FAULT_PAYLOAD_END = lib.ES_FAULT_PAYLOAD_END
 
-# Messages and header descriptors one call can report; more means another call.
+# Messages one batch call can report (more: another call).
 _FRAME_CAP = 128
-# Room for every header under the default limits (1,024), so a block the batch call
-# could not walk in an empty array only occurs under raised limits.
+# Descriptors walk_headers writes into the scratch: every header under the default
+# limits (1,024); a block that could hold more gets an array of its own.
 _HEADER_CAP = 1024
 _HEADERS_AT = _FRAME_CAP * _FRAME_FIELDS  # offsets in the scratch array
 _FAULT_AT = _HEADERS_AT + _HEADER_CAP * _HEADER_FIELDS
@@ -108,7 +96,6 @@ _crc32 = lib.es_crc32
 _frame_crcs = lib.es_frame_crcs
 _encode_into = lib.es_encode_frame
 _decode_batch = lib.es_decode_batch
-_check_one = lib.es_check_one
 _walk_headers = lib.es_walk_headers
 _unpack = ffi.unpack
 _from_buffer = ffi.from_buffer
@@ -117,9 +104,6 @@ _NULL = ffi.NULL
 
 _pack_prelude = struct.Struct(">III").pack
 _pack_u32 = struct.Struct(">I").pack
-
-_EMPTY_HEADERS = new_headers([])
-_new = tuple.__new__
 
 
 _U32 = 0xFFFFFFFF
@@ -135,43 +119,33 @@ class _Scratch:
     of a cdata item read or an ``ffi.unpack``.
     """
 
-    __slots__ = ("batch", "fault_ptr", "headers_ptr", "ints", "keep", "limits")
+    __slots__ = ("batch", "fault_ptr", "fields", "frames", "headers_ptr", "ints", "keep",
+                 "limits", "limits_ptr")  # fmt: skip
 
     def __init__(self) -> None:
         self.keep = ffi.new("int64_t[]", _HEADERS_AT + _HEADER_CAP * _HEADER_FIELDS + _FAULT_FIELDS)
-        self.ints = memoryview(ffi.buffer(self.keep)).cast("q")
+        self.ints: Any = memoryview(ffi.buffer(self.keep)).cast("q")
+        # The frame records as rows: frames[:n].tolist() is a list of 4-int lists.
+        self.frames: Any = self.ints[:_HEADERS_AT].cast("B").cast("q", (_FRAME_CAP, _FRAME_FIELDS))
         batch = self.batch = ffi.new("es_batch *")
         batch.frame_cap = _FRAME_CAP
-        batch.header_cap = _HEADER_CAP
+        # The batch walks no block (header_cap 0): a block is looked up in the shared
+        # cache first, and walked (walk_headers) only when it is not there; reading
+        # the descriptors of blocks the cache holds cost more than the walk saved.
+        batch.header_cap = 0
         batch.frames = self.keep
         batch.headers = self.headers_ptr = self.keep + _HEADERS_AT
         batch.fault = self.fault_ptr = self.keep + _FAULT_AT
+        self.limits_ptr = ffi.addressof(batch, "limits")  # for es_walk_headers
+        # The batch's fields as int32 items (stop is read so: an item read costs a
+        # fraction of a cdata attribute read).
+        self.fields = memoryview(ffi.buffer(batch)).cast("i")
         self.limits: Any = None
 
     def set_limits(self, limits: Limits) -> None:
         lim = self.batch.limits
         lim.max_payload, lim.max_header_block, lim.max_header_value, lim.max_headers = limits
         self.limits = limits
-
-
-# es_limits structs by Limits value (read-only once built, so threads share them).
-# Limits are validated when built, so every field fits C's uint32.
-_limit_structs: Dict[Any, Any] = {}
-
-
-def _limits_struct(limits: Limits) -> Any:
-    """The es_limits for ``limits``."""
-    lim = _limit_structs.get(limits)
-    if lim is None:
-        lim = ffi.new("es_limits *")
-        lim.max_payload, lim.max_header_block, lim.max_header_value, lim.max_headers = limits
-        if len(_limit_structs) >= 64:
-            _limit_structs.clear()
-        _limit_structs[limits] = lim
-    return lim
-
-
-_DEFAULT_LIM = _limits_struct(DEFAULT_LIMITS)
 
 
 _pool: List[_Scratch] = []
@@ -195,119 +169,68 @@ def crc32(data: Buffer, value: int = 0) -> int:
         return _crc32(value & _U32, p, len(p))  # type: ignore[no-any-return]
 
 
-def _build_headers(block: bytes, d: List[int]) -> Headers:
-    """Headers from the descriptors ``d`` (5 values per header; offsets into ``block``).
-
-    String, bytes and boolean headers come from the single-header cache when
-    their wire bytes are there (the walk has validated them already).
-    """
-    headers: List[Header] = []
-    append = headers.append
-    cached = header_cache.get
-    it = iter(d)
-    for ns, ne, code, v1, v2 in zip(it, it, it, it, it):
-        if code == 7 or code == 6:
-            raw = block[ns - 1 : v2]
-            header = cached(raw)
-            if header is None:
-                value: Any = block[v1:v2].decode("utf-8") if code == 7 else block[v1:v2]
-                header = _new(Header, (block[ns:ne].decode("utf-8"), HEADER_TYPES[code], value))
-                remember_header(raw, header)
-            append(header)
-        elif code <= 1:
-            raw = block[ns - 1 : ne + 1]
-            header = cached(raw)
-            if header is None:
-                header = _new(Header, (block[ns:ne].decode("utf-8"), HEADER_TYPES[code], code == 0))
-                remember_header(raw, header)
-            append(header)
-        elif code == 9:
-            value = uuid_from_bytes(block[v1:v2])
-            append(_new(Header, (block[ns:ne].decode("utf-8"), HEADER_TYPES[code], value)))
-        else:
-            append(_new(Header, (block[ns:ne].decode("utf-8"), HEADER_TYPES[code], v1)))
-    return _new(Headers, headers)
-
-
-def _walk(block: bytes, base: int, frame: int, limits: Limits) -> Union[Headers, E.Fault]:
-    """Walk one header block in its own call (once: into a pooled scratch if the
-    most headers it can hold fit there, else into an array of that size)."""
-    lim = _limits_struct(limits)
-    cap = min(len(block) // 3, limits.max_headers)  # always enough (es_max_header_count)
-    if cap > _HEADER_CAP:
-        d = ffi.new("int64_t[]", cap * _HEADER_FIELDS + _FAULT_FIELDS)
-        fault = d + cap * _HEADER_FIELDS
-        count = _walk_headers(block, len(block), base, frame, lim, d, cap, fault)
-        if count < 0:
-            return tuple(_unpack(fault, _FAULT_TUPLE))
-        return _build_headers(block, _unpack(d, count * _HEADER_FIELDS))
+def walk_headers(
+    block: bytes, base: int, frame: int, limits: Limits
+) -> Union[List[List[int]], E.Fault]:
+    """The descriptors of a header block (a 5-int list per header, UTF-8 checked),
+    or its fault: ``es_walk_headers`` into a pooled scratch if the most headers the
+    block can hold fit there, else into an array of that size."""
     try:
         scratch = _pool.pop()
     except IndexError:
         scratch = _Scratch()
     try:
-        count = _walk_headers(
-            block, len(block), base, frame, lim, scratch.headers_ptr, _HEADER_CAP, scratch.fault_ptr
-        )
-        if count >= 0:
-            descs = scratch.ints[_HEADERS_AT : _HEADERS_AT + count * _HEADER_FIELDS].tolist()
-            return _build_headers(block, descs)
-        return tuple(scratch.ints[_FAULT_AT : _FAULT_AT + _FAULT_TUPLE].tolist())  # type: ignore[return-value]
+        if scratch.limits is not limits:
+            scratch.set_limits(limits)
+        lim = scratch.limits_ptr
+        cap = min(len(block) // 3, limits.max_headers)  # always enough (es_max_header_count)
+        ints: Any
+        if cap <= _HEADER_CAP:
+            ints = scratch.ints
+            at, fault_at = _HEADERS_AT, _FAULT_AT
+            count = _walk_headers(
+                block,
+                len(block),
+                base,
+                frame,
+                lim,
+                scratch.headers_ptr,
+                _HEADER_CAP,
+                scratch.fault_ptr,
+            )
+        else:
+            keep = ffi.new("int64_t[]", cap * _HEADER_FIELDS + _FAULT_FIELDS)
+            ints = memoryview(ffi.buffer(keep)).cast("q")
+            at, fault_at = 0, cap * _HEADER_FIELDS
+            count = _walk_headers(
+                block, len(block), base, frame, lim, keep, cap, keep + cap * _HEADER_FIELDS
+            )
+        if count > 0:
+            # One list per header: a 2-D view's tolist() makes them.
+            end = at + count * _HEADER_FIELDS
+            descs: List[List[int]] = (
+                ints[at:end].cast("B").cast("q", (count, _HEADER_FIELDS)).tolist()
+            )
+            return descs
+        if count == 0:
+            return []
+        fault: E.Fault = tuple(ints[fault_at : fault_at + _FAULT_TUPLE].tolist())
+        return fault
     finally:
         _pool.append(scratch)
 
 
-def decode_bytes(
-    buf: bytes, limits: Limits, cache: DecodeCache, copy: bool = True
-) -> Message | None:
-    """``buf`` as exactly one valid message, else None.
-
-    ``copy=False``: the payload is a read-only memoryview of ``buf`` (no copy).
-
-    The fast path of ``decode()``: one C call (``es_check_one``, three arguments)
-    checks the prelude, lengths, limits and message CRC, and that the message
-    fills ``buf``.  None means "not exactly one valid message" (a fault, too few
-    bytes or trailing bytes, or limits C cannot hold); the caller then takes the
-    general path, which says which.
-    """
-    lim = _DEFAULT_LIM if limits is DEFAULT_LIMITS else _limits_struct(limits)
-    n = len(buf)
-    h = _check_one(buf, n, lim)  # 1 + headers_length, or 0
-    if not h:
-        return None
-    ps = h + 11
-    if ps == 12:
-        headers: Optional[Headers] = _EMPTY_HEADERS
-    else:
-        block = buf[12:ps]
-        headers = cache.get(block)
-        if headers is None:
-            walked = _walk(block, 12, 0, limits)
-            if not isinstance(walked, Headers):
-                return None  # a header fault: the general path reports it
-            headers = walked
-            remember_block(cache, block, headers)
-    # One slice, one copy with the GIL held.  A GIL-free C copy of big payloads was tried
-    # and dropped: it needs a zero-filled bytes(n) first, and a 16 MiB decode went from
-    # 1.47 to 2.10 ms in one thread (slower in two as well); copy=False skips the copy.
-    if copy:
-        return _new(Message, (headers, buf[ps:-4]))
-    return _new(Message, (headers, memoryview(buf)[ps:-4]))
+check_one = lib.es_check_one
 
 
-def decode_frames(
-    buf: Buffer,
-    pos: int,
-    end: int,
-    limits: Limits,
-    cache: DecodeCache,
-    max_frames: int = -1,
-    copy: bool = True,
-) -> Tuple[List[Message], int, E.Fault | None]:
-    """Decode the complete messages in ``buf[pos:end]``; see ``_backend_python.decode_frames``."""
-    messages: List[Message] = []
+def scan_frames(
+    buf: Buffer, pos: int, end: int, limits: Limits, max_frames: int = -1
+) -> Tuple[List[List[int]], int, Optional[E.Fault]]:
+    """The complete, CRC-valid messages in ``buf[pos:end]`` as frame records; see
+    ``_backend_python.scan_frames``.  A block whose bytes equal the previous one
+    of the call is marked ``ES_HEADERS_SAME``; no block is walked here."""
     if end - pos < 12 or max_frames == 0:
-        return messages, pos, None
+        return [], pos, None
     view: Any = buf
     if type(buf) is not bytes:
         view = memoryview(buf)
@@ -328,74 +251,24 @@ def decode_frames(
     pinned = None
     if view is not buf:
         src = pinned = _from_buffer("uint8_t[]", view)
-    ints = scratch.ints
+    rows = scratch.frames
+    stop_field = scratch.fields
     batch = scratch.batch
-    append = messages.append
-    cache_get = cache.get
-    last = _EMPTY_HEADERS
-    # Payloads of a bytes buffer: slices (copies), or read-only views if not ``copy``.
-    sliced: Any = buf if copy or src is not buf else memoryview(buf)
     try:
-        while True:
+        n = _decode_batch(src, pos, end, max_frames, batch)
+        frames: List[List[int]] = rows[:n].tolist()
+        while stop_field[_STOP_AT] == _FULL:  # the frame array filled up: go on
+            pos = frames[-1][2] + 4
+            if max_frames > 0:
+                max_frames -= n
             n = _decode_batch(src, pos, end, max_frames, batch)
-            if n:
-                di = _HEADERS_AT
-                vals = ints[: n * _FRAME_FIELDS].tolist()
-                it = iter(vals)
-                for bs, ps, pe, info in zip(it, it, it, it):
-                    if info == _SAME:  # the bytes of the last non-empty block
-                        headers = last
-                    elif bs == ps:
-                        headers = _EMPTY_HEADERS
-                    else:
-                        block = buf[bs:ps] if src is buf else bytes(view[bs:ps])
-                        cached = cache_get(block)
-                        if cached is not None:
-                            headers = cached
-                        elif info >= 0:
-                            descs = ints[di : di + info * _HEADER_FIELDS].tolist()
-                            headers = _build_headers(block, descs)
-                            remember_block(cache, block, headers)
-                        else:
-                            walked = _walk(block, bs, bs - 12, limits)
-                            if type(walked) is tuple:
-                                return messages, bs - 12, walked  # type: ignore[return-value]
-                            headers = walked  # type: ignore[assignment]
-                            remember_block(cache, block, headers)
-                        if info > 0:
-                            di += info * _HEADER_FIELDS
-                        last = headers
-                    append(
-                        _new(
-                            Message, (headers, sliced[ps:pe] if src is buf else bytes(view[ps:pe]))
-                        )
-                    )
-                pos = pe + 4
-                if max_frames > 0:
-                    max_frames -= n
-            stop = batch.stop
-            if stop == _DONE:
-                return messages, pos, None
-            if stop == _FULL:
-                continue
-            fault = ints[_FAULT_AT : _FAULT_AT + _FAULT_FIELDS].tolist()
-            bs = fault[_FAULT_BLOCK]
-            if bs >= 0:
-                # A header fault.  The Python backend never walks a block that is
-                # in the cache, so neither may this one fail on it.
-                ps = fault[_FAULT_PAYLOAD]
-                block = buf[bs:ps] if src is buf else bytes(view[bs:ps])
-                cached = cache_get(block)
-                if cached is not None:
-                    pe = fault[_FAULT_PAYLOAD_END]
-                    append(new_message(cached, sliced[ps:pe] if src is buf else bytes(view[ps:pe])))
-                    pos = pe + 4
-                    if max_frames > 0:
-                        max_frames -= 1
-                        if max_frames == 0:
-                            return messages, pos, None
-                    continue
-            return messages, pos, tuple(fault[:_FAULT_TUPLE])  # type: ignore[return-value]
+            frames += rows[:n].tolist()
+        if frames:
+            pos = frames[-1][2] + 4
+        if stop_field[_STOP_AT] == _DONE:
+            return frames, pos, None
+        fault: E.Fault = tuple(scratch.ints[_FAULT_AT : _FAULT_AT + _FAULT_TUPLE].tolist())
+        return frames, pos, fault
     finally:
         _pool.append(scratch)
         if pinned is not None:

@@ -16,9 +16,9 @@ from typing import (
     Union,
 )
 
-from . import _active, _sources, errors
+from . import _assemble, _sources, errors
+from ._assemble import decode_cache_for
 from ._codec import Buffer, truncated_fault
-from ._header_cache import decode_cache_for
 from ._sniff import upgrade_not_an_event_stream
 from .limits import DEFAULT_LIMITS, PRELUDE_LENGTH, Limits
 from .types import Message
@@ -173,7 +173,7 @@ class Decoder:
         # Decode straight from the (joined) chunk, keep only its tail.
         data = chunk if type(chunk) is bytes else bytes(chunk)
         end = len(data)
-        messages, pos, fault = _active.backend.decode_frames(
+        messages, pos, fault = _assemble.decode_frames(
             data, 0, end, self._limits, self._cache, -1, self._copy
         )
         base = self._offset
@@ -199,7 +199,7 @@ class Decoder:
     def _feed_buffered(self, buffer: bytearray, chunk: Buffer) -> Tuple[Any, int, Any, int]:
         """Append the chunk to the held bytes and decode them all."""
         buffer += chunk
-        messages, pos, fault = _active.backend.decode_frames(
+        messages, pos, fault = _assemble.decode_frames(
             buffer, 0, len(buffer), self._limits, self._cache
         )
         if pos:
@@ -219,7 +219,7 @@ class Decoder:
         bytes and the chunk joined, without copying the whole chunk.
         """
         split = need - held
-        decode_frames = _active.backend.decode_frames
+        decode_frames = _assemble.decode_frames
         limits = self._limits
         cache = self._cache
         base = self._offset

@@ -15,12 +15,13 @@ from typing import Callable, List
 
 import crcmod.predefined
 import pytest
+from _backends import records, using
 from _frames import fix_crcs
 from hypothesis import given
 from hypothesis import strategies as st
 
+from eventstream import _assemble, errors
 from eventstream import _backend_python as P
-from eventstream import _header_cache, errors
 from eventstream._header_codec import encode_header_block
 from eventstream.limits import DEFAULT_LIMITS, WIRE_LIMITS, Limits
 from eventstream.types import Header, HeaderType, Message
@@ -242,23 +243,32 @@ def test_frame_crcs_and_encode_frame_agree_with_the_python_backend():
         assert struct.pack(">II", r >> 32, r & 0xFFFFFFFF) == wire[8:12] + wire[-4:]
 
 
-# ---------------------------------------------------------------- decode_frames paths
+# ---------------------------------------------------------------- scan_frames paths
 
 
 def _stream(messages: List[Message]) -> bytes:
     return b"".join(P.encode_frame(encode_header_block(m.headers), m.payload) for m in messages)
 
 
+def _decode_on(module, buf, limits, cache, max_frames=-1, start=0, end=None):  # type: ignore[no-untyped-def]
+    with using(module):
+        end = len(buf) if end is None else end
+        return _assemble.decode_frames(buf, start, end, limits, cache, max_frames)
+
+
 def _both(buf, limits=DEFAULT_LIMITS, max_frames=-1):  # type: ignore[no-untyped-def]
-    p = P.decode_frames(buf, 0, len(buf), limits, {}, max_frames)
+    """The shared layer on each backend, and the backends' records: equal."""
+    p = _decode_on(P, buf, limits, {}, max_frames)
+    scanned = records(P.scan_frames(buf, 0, len(buf), limits, max_frames))
     for data in (buf, bytearray(buf), memoryview(buf)):
-        assert C.decode_frames(data, 0, len(buf), limits, {}, max_frames) == p
+        assert _decode_on(C, data, limits, {}, max_frames) == p
+        assert records(C.scan_frames(data, 0, len(buf), limits, max_frames)) == scanned
     return p
 
 
 def test_more_messages_and_headers_than_one_call_reports():
-    # 300 messages, each with its own 5-header block: several batches, FULL stops on
-    # both the frame array and the descriptor array.
+    # 300 messages, each with its own 5-header block: several batches (FULL stops on
+    # the frame array), each block walked on its own.
     messages = [
         Message([Header(f"h{k}-{i}", HeaderType.INT32, i) for k in range(5)], b"%d" % i)
         for i in range(300)
@@ -290,11 +300,11 @@ def test_a_header_fault_is_not_reported_for_a_block_already_in_the_cache():
     block = encode_header_block(message.headers)
     buf = _stream([message, message])
     strict = Limits(max_header_value=3)
-    p = P.decode_frames(buf, 0, len(buf), strict, {block: message.headers})
-    c = C.decode_frames(buf, 0, len(buf), strict, {block: message.headers})
+    p = _decode_on(P, buf, strict, {block: message.headers})
+    c = _decode_on(C, buf, strict, {block: message.headers})
     assert p == c == ([message, message], len(buf), None)
-    p = P.decode_frames(buf, 0, len(buf), strict, {})
-    assert C.decode_frames(buf, 0, len(buf), strict, {}) == p
+    p = _decode_on(P, buf, strict, {})
+    assert _decode_on(C, buf, strict, {}) == p
     assert p[2][0] == errors.FAULT_HEADER_VALUE_LIMIT  # type: ignore[index]
 
 
@@ -312,8 +322,8 @@ def test_max_frames_and_start_offsets():
     for max_frames in (0, 1, 2, 9, 10, 11, -1):
         _both(buf, max_frames=max_frames)
     start = len(_stream(messages[:3]))
-    p = P.decode_frames(buf, start, len(buf) - 5, DEFAULT_LIMITS, {}, -1)
-    assert C.decode_frames(buf, start, len(buf) - 5, DEFAULT_LIMITS, {}, -1) == p
+    p = _decode_on(P, buf, DEFAULT_LIMITS, {}, -1, start, len(buf) - 5)
+    assert _decode_on(C, buf, DEFAULT_LIMITS, {}, -1, start, len(buf) - 5) == p
     assert len(p[0]) == 6
 
 
@@ -322,30 +332,30 @@ def test_decoding_in_many_threads_at_once():
         Message({":event-type": f"e{i % 7}", "n": i}, os.urandom(i * 37 % 3000)) for i in range(400)
     ]
     buf = _stream(messages)
-    cache = _header_cache.decode_cache_for(DEFAULT_LIMITS)
+    cache = _assemble.decode_cache_for(DEFAULT_LIMITS)
     errors_seen: List[BaseException] = []
 
     def work() -> None:
         try:
             for _ in range(20):
-                got = C.decode_frames(bytearray(buf), 0, len(buf), DEFAULT_LIMITS, cache)
+                got = _assemble.decode_frames(bytearray(buf), 0, len(buf), DEFAULT_LIMITS, cache)
                 assert got == (messages, len(buf), None)
         except BaseException as exc:  # pragma: no cover - reported below
             errors_seen.append(exc)
 
-    _in_threads(work, 6)
+    with using(C):
+        _in_threads(work, 6)
     assert not errors_seen
     assert len(C._pool) <= 6
 
 
 def test_encoding_and_one_shot_decoding_in_many_threads_at_once():
-    # encode_frame's scratch buffers and decode_bytes' last-block memo are shared
-    # state; cffi releases the GIL inside every C call, so threads really overlap.
+    # encode_frame's scratch buffers and the shared decode caches are shared state;
+    # cffi releases the GIL inside every C call, so threads really overlap.
     messages = [
         Message({":event-type": f"e{i % 5}", "n": i}, os.urandom(i * 53 % 5000)) for i in range(300)
     ]
     wires = [P.encode_frame(encode_header_block(m.headers), m.payload) for m in messages]
-    cache = _header_cache.decode_cache_for(DEFAULT_LIMITS)
     errors_seen: List[BaseException] = []
 
     def work() -> None:
@@ -353,11 +363,12 @@ def test_encoding_and_one_shot_decoding_in_many_threads_at_once():
             for _ in range(10):
                 for m, w in zip(messages, wires):
                     assert C.encode_frame(encode_header_block(m.headers), m.payload) == w
-                    assert C.decode_bytes(w, DEFAULT_LIMITS, cache) == m
+                    assert _assemble.decode(w) == m
         except BaseException as exc:  # pragma: no cover - reported below
             errors_seen.append(exc)
 
-    _in_threads(work, 6)
+    with using(C):
+        _in_threads(work, 6)
     assert not errors_seen
     assert len(C._encode_pool) <= 6
 
@@ -468,9 +479,9 @@ def test_positions_outside_the_buffer_are_refused_not_read():
     for data in (buf, bytearray(buf)):
         for max_frames in (1, -1):
             with pytest.raises(ValueError):
-                C.decode_frames(data, 0, len(buf) + 1, DEFAULT_LIMITS, {}, max_frames)
+                C.scan_frames(data, 0, len(buf) + 1, DEFAULT_LIMITS, max_frames)
             with pytest.raises((ValueError, OverflowError)):
-                C.decode_frames(data, -1, len(buf), DEFAULT_LIMITS, {}, max_frames)
+                C.scan_frames(data, -1, len(buf), DEFAULT_LIMITS, max_frames)
 
 
 def test_a_repeated_block_after_a_message_without_headers():

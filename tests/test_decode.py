@@ -235,12 +235,12 @@ def test_the_header_value_limit_is_configurable():
 
 
 def test_a_header_cached_alone_does_not_bypass_a_stricter_limit_or_utf8_check():
-    from eventstream import _header_cache
+    from eventstream import _assemble
 
     tag = header(b":event-type", 7, string_value(b"Transcript"))
     loose = frame(tag + header(b"n", 4, struct.pack(">i", 1)))
     assert eventstream.decode(loose).headers[":event-type"] == "Transcript"
-    assert tag in _header_cache.header_cache  # cached on its own wire bytes
+    assert tag in _assemble.header_cache  # cached on its own wire bytes
     # The same header in a new block, under a limit it exceeds: still rejected.
     block = tag + header(b"n", 4, struct.pack(">i", 2))
     fault = _block_fault(block, Limits(max_header_value=9))
@@ -261,15 +261,15 @@ def test_blocks_of_more_headers_than_a_scratch_array_holds():
 
 
 def test_the_single_header_cache_stays_bounded():
-    from eventstream import _header_cache
+    from eventstream import _assemble
 
-    for i in range(3 * _header_cache.MAX_HEADER_ENTRIES):
+    for i in range(3 * _assemble.MAX_HEADER_ENTRIES):
         block = header(b"id", 7, string_value(b"%08d" % i)) + header(b"ok", 0, b"")
         assert eventstream.decode(frame(block)).headers["id"] == f"{i:08d}"
-        assert len(_header_cache.header_cache) <= _header_cache.MAX_HEADER_ENTRIES
-    big = header(b"big", 6, string_value(b"x" * _header_cache.MAX_HEADER_BYTES))
+        assert len(_assemble.header_cache) <= _assemble.MAX_HEADER_ENTRIES
+    big = header(b"big", 6, string_value(b"x" * _assemble.MAX_HEADER_BYTES))
     eventstream.decode(frame(big))
-    assert big not in _header_cache.header_cache
+    assert big not in _assemble.header_cache
 
 
 def test_a_value_of_32767_bytes_decodes_and_one_more_is_over_the_limit():

@@ -12,11 +12,12 @@ import struct
 from typing import Any, List, Tuple
 
 import pytest
+from _backends import records, using
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import chunkings, messages
 
-from eventstream import _active, _backend_python, errors
+from eventstream import _active, _assemble, _backend_python, _reference, errors
 from eventstream._header_codec import encode_header_block
 from eventstream.limits import DEFAULT_LIMITS, Limits
 from eventstream.types import Message
@@ -49,21 +50,39 @@ def wire(message: Message) -> bytes:
 def decode_both(
     buf: bytes, limits: Limits = DEFAULT_LIMITS, max_frames: int = -1, start: int = 0
 ) -> Tuple[List[Message], int, Any]:
-    """Both backends; C on bytes, bytearray and memoryview, with a cold then a warm cache."""
-    expected = _backend_python.decode_frames(buf, start, len(buf), limits, {}, max_frames)
+    """Both backends through the shared layer; C on bytes, bytearray and memoryview,
+    with a cold then a warm cache.  Their records must agree too."""
+    with using(_backend_python):
+        expected = _assemble.decode_frames(buf, start, len(buf), limits, {}, max_frames)
     cache: dict = {}  # type: ignore[type-arg]
-    for data in (buf, bytearray(buf), memoryview(buf), buf):
-        assert (
-            _backend_c.decode_frames(data, start, len(buf), limits, cache, max_frames) == expected
-        )
+    with using(_backend_c):
+        for data in (buf, bytearray(buf), memoryview(buf), buf):
+            got = _assemble.decode_frames(data, start, len(buf), limits, cache, max_frames)
+            assert got == expected
+    scanned = records(_backend_python.scan_frames(buf, start, len(buf), limits, max_frames))
+    for data in (buf, bytearray(buf), memoryview(buf)):
+        c = records(_backend_c.scan_frames(data, start, len(buf), limits, max_frames))
+        assert c == scanned
     if start == 0:
-        # decode()'s fast path: the message if buf is exactly one valid message, else None;
-        # twice each, so the second call meets its own block in the last-block memo.
-        one, pos, _ = _backend_python.decode_frames(buf, 0, len(buf), limits, {}, 1)
+        # decode(): the message if buf is exactly one valid message, else an error;
+        # twice each, so the second call meets its own block in the cache.
+        one, pos, _ = expected if max_frames == 1 else decode_both(buf, limits, 1)
         single = one[0] if one and pos == len(buf) else None
         for backend in (_backend_python, _backend_c, _backend_python, _backend_c):
-            got = backend.decode_bytes(buf, limits, cache)
-            assert got == single and (got is None or type(got) is Message), backend.NAME
+            with using(backend):
+                try:
+                    got_one: Any = _assemble.decode(buf, limits=limits)
+                except errors.DecodeError:
+                    got_one = None
+            assert got_one == single and (got_one is None or type(got_one) is Message)
+        # check_one (the header block is not walked): the payload start, or 0.
+        n, max_payload, max_block = len(buf), limits.max_payload, limits.max_header_block
+        ps = _backend_python.check_one(buf, n, max_payload, max_block)
+        assert _backend_c.check_one(buf, n, max_payload, max_block) == ps
+        if single is not None:
+            assert ps == n - 4 - len(single.payload)
+        elif ps:  # then only the header block can be wrong
+            assert _reference.walk(buf[12:ps], limits, 12, 0)[1] is not None
     return expected
 
 

@@ -11,7 +11,7 @@ import pytest
 from _frames import frame, header, string_value
 
 import eventstream
-from eventstream import _header_cache, errors
+from eventstream import _assemble, _header_cache, errors
 from eventstream.limits import (
     DEFAULT_LIMITS,
     DEFAULT_MAX_HEADERS,
@@ -152,13 +152,11 @@ def test_a_stricter_limit_is_never_skipped_by_a_cached_block(backend: str) -> No
 
 def test_one_cache_per_limits_value_and_a_bounded_number_of_them() -> None:
     a, b = Limits(max_header_value=100), Limits(max_header_value=100)
-    assert _header_cache.decode_cache_for(a) is _header_cache.decode_cache_for(b)
-    assert _header_cache.decode_cache_for(Limits()) is _header_cache.decode_cache_for(
-        DEFAULT_LIMITS
-    )
+    assert _assemble.decode_cache_for(a) is _assemble.decode_cache_for(b)
+    assert _assemble.decode_cache_for(Limits()) is _assemble.decode_cache_for(DEFAULT_LIMITS)
     for value in range(200):
-        _header_cache.decode_cache_for(Limits(max_header_value=value))
-    assert len(_header_cache._decode_caches) <= _header_cache.MAX_CACHES
+        _assemble.decode_cache_for(Limits(max_header_value=value))
+    assert len(_assemble._decode_caches) <= _assemble.MAX_CACHES
 
 
 def _fill(limits: Limits, count: int) -> None:
@@ -174,10 +172,10 @@ def test_many_distinct_limits_keep_bounded_memory_and_clear_frees_it(backend: st
     tracemalloc.start()
     try:
         base = tracemalloc.get_traced_memory()[0]
-        _fill(Limits(max_header_value=1000), _header_cache.MAX_ENTRIES)
+        _fill(Limits(max_header_value=1000), _assemble.MAX_ENTRIES)
         one = tracemalloc.get_traced_memory()[0] - base
         for value in range(16):  # twice the caches kept
-            _fill(Limits(max_header_value=2000 + value), _header_cache.MAX_ENTRIES)
+            _fill(Limits(max_header_value=2000 + value), _assemble.MAX_ENTRIES)
         many = tracemalloc.get_traced_memory()[0] - base
         _header_cache.clear()
         gc.collect()
@@ -185,5 +183,5 @@ def test_many_distinct_limits_keep_bounded_memory_and_clear_frees_it(backend: st
     finally:
         tracemalloc.stop()
     assert one > 100_000  # the caches did fill
-    assert many < (_header_cache.MAX_CACHES + 2) * one, (one, many)
+    assert many < (_assemble.MAX_CACHES + 2) * one, (one, many)
     assert after < 64 * 1024, after

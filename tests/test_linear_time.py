@@ -21,18 +21,18 @@ from eventstream import _active
 
 
 class _CountingBackend(SimpleNamespace):
-    """The active backend, with the bytes each decode_frames call is given counted."""
+    """The active backend, with the bytes each scan_frames call is given counted."""
 
     def __init__(self, real: Any) -> None:
         super().__init__(**{k: getattr(real, k) for k in dir(real) if not k.startswith("__")})
         self.scanned: List[int] = []
-        real_decode_frames = real.decode_frames
+        real_scan_frames = real.scan_frames
 
-        def decode_frames(buf: Any, pos: int, end: int, *args: Any) -> Any:
+        def scan_frames(buf: Any, pos: int, end: int, *args: Any) -> Any:
             self.scanned.append(end - pos)
-            return real_decode_frames(buf, pos, end, *args)
+            return real_scan_frames(buf, pos, end, *args)
 
-        self.decode_frames = decode_frames
+        self.scan_frames = scan_frames
 
 
 @pytest.mark.parametrize("chunk", [7, 100, 1024, 4096])

@@ -17,9 +17,9 @@ import time
 import zlib
 from typing import Any, Callable, Dict, List, Tuple
 
+from eventstream import _active, _assemble
 from eventstream import _backend_c as C
 from eventstream import _backend_python as P
-from eventstream import _header_cache
 from eventstream._header_codec import encode_header_block
 from eventstream.limits import DEFAULT_LIMITS
 from eventstream.types import Header, HeaderType, Message
@@ -113,14 +113,16 @@ def codec_table() -> List[Tuple[str, str, float, float]]:
         block = encode_header_block(msg.headers)
         wire = P.encode_frame(block, msg.payload)
         assert C.encode_frame(block, msg.payload) == wire
-        cache = _header_cache.decode_cache_for(DEFAULT_LIMITS)
+        cache = _assemble.decode_cache_for(DEFAULT_LIMITS)
         decs, encs = [], []
         for backend in (C, P):
-            got = backend.decode_frames(wire, 0, len(wire), DEFAULT_LIMITS, cache, 1)
+            _active.restore(backend)
+            got = _assemble.decode_frames(wire, 0, len(wire), DEFAULT_LIMITS, cache, 1)
             assert got == ([msg], len(wire), None), backend.NAME
 
             def dec(b: Any = backend, w: bytes = wire, c: Any = cache) -> Any:
-                return b.decode_frames(w, 0, len(w), DEFAULT_LIMITS, c, 1)
+                _active.restore(b)
+                return _assemble.decode_frames(w, 0, len(w), DEFAULT_LIMITS, c, 1)
 
             def enc(b: Any = backend, bl: bytes = block, p: bytes = msg.payload) -> Any:
                 return b.encode_frame(bl, p)
@@ -134,7 +136,7 @@ def codec_table() -> List[Tuple[str, str, float, float]]:
         if label == "transcript":
             print(f"transcript message: {len(wire)} bytes on the wire")
     # A stream: 1,000 transcript messages fed to a Decoder in 64 KiB chunks.
-    from eventstream import Decoder, _active
+    from eventstream import Decoder
 
     wire = P.encode_frame(encode_header_block(small.headers), small.payload) * 1000
     chunks = [wire[i : i + 65536] for i in range(0, len(wire), 65536)]

@@ -218,8 +218,8 @@ static void roundtrip(const uint8_t *data, size_t len) {
         return;
     }
     /* decode()'s fast path: exactly one valid message, and nothing less */
-    CHECK_EQ(es_check_one(data, len, &s_default_limits), (int64_t)hlen + 1);
-    CHECK_EQ(es_check_one(data, len - 1, &s_default_limits), 0);
+    CHECK_EQ(es_check_one(data, len, s_default_limits.max_payload, s_default_limits.max_header_block), 12 + (int64_t)hlen);
+    CHECK_EQ(es_check_one(data, len - 1, s_default_limits.max_payload, s_default_limits.max_header_block), 0);
     count = es_walk_headers(data + 12, hlen, 12, 0, &s_default_limits, desc, 64, fault);
     CHECK(count >= 0);
     for (i = 0; count > 0 && i < (size_t)count; i++) {
@@ -390,10 +390,10 @@ static void test_frame_faults(void) {
     CHECK_EQ(n, 24);
     CHECK_EQ(decode_one(f, n, &s_default_limits, fault), 0);
     /* exactly one message: yes; with a trailing byte or under small limits: no */
-    CHECK_EQ(es_check_one(f, n, &s_default_limits), 4 + 1);
+    CHECK_EQ(es_check_one(f, n, s_default_limits.max_payload, s_default_limits.max_header_block), 12 + 4);
     f[n] = 0;
-    CHECK_EQ(es_check_one(f, n + 1, &s_default_limits), 0);
-    CHECK_EQ(es_check_one(f, n, &small), 0);
+    CHECK_EQ(es_check_one(f, n + 1, s_default_limits.max_payload, s_default_limits.max_header_block), 0);
+    CHECK_EQ(es_check_one(f, n, small.max_payload, small.max_header_block), 0);
     /* every prefix is incomplete (the prelude is valid) */
     {
         size_t k;
@@ -461,7 +461,7 @@ static void test_frame_faults(void) {
     }
     /* the fault record is optional */
     CHECK_EQ(es_check_frame(f, 0, n, &s_default_limits, NULL), -ES_ERR_PAYLOAD_LIMIT);
-    CHECK_EQ(es_check_one(f, n, &s_default_limits), 0);
+    CHECK_EQ(es_check_one(f, n, s_default_limits.max_payload, s_default_limits.max_header_block), 0);
     /* a header fault in a frame whose CRCs are right */
     n = make_frame(f, (const uint8_t *)"\x01" "a\x0b", 3, NULL, 0);
     fix_crcs(f);
@@ -587,6 +587,14 @@ static void test_batch(void) {
     CHECK_EQ(b.stop, ES_STOP_FAULT);
     CHECK_EQ(fault[ES_FAULT_CODE], ES_ERR_HEADER_TYPE_UNKNOWN);
     CHECK_EQ(fault[1], (int64_t)i + 14);
+    /* header_cap 0 walks no block, not even one too short to hold a header (the
+     * Python binding's setting: it walks the blocks its cache lacks itself) */
+    b.header_cap = 0;
+    len = make_frame(stream, (const uint8_t *)"\x00", 1, NULL, 0);
+    r = es_decode_batch(stream, 0, len, -1, &b);
+    CHECK_EQ(r, 1);
+    CHECK_EQ(b.stop, ES_STOP_DONE);
+    CHECK_EQ(frames[3], ES_HEADERS_NOT_WALKED);
 }
 
 static void test_encode(void) {
