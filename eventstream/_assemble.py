@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple, Union
 
-from . import _active, _reference
+from . import _active
 from . import errors as E
 from ._sniff import upgrade_not_an_event_stream
 from .limits import DEFAULT_LIMITS, PRELUDE_LENGTH, Limits
@@ -177,6 +177,8 @@ def utf8_fault(block: bytes, base: int, frame: int, limits: Limits) -> E.Fault:
     """The fault of a block whose walk passed but whose names or strings did not
     decode (a walk that left UTF-8 to the builder): the reference walk names the
     first fault in the documented order."""
+    from . import _reference  # on a fault only: keeps it out of import eventstream
+
     fault = _reference.walk(block, limits, base, frame)[1]
     if fault is None:  # never seen; the property tests run arbitrary input
         raise AssertionError(f"a valid header block failed to decode: {block!r}")

@@ -13,7 +13,6 @@ import struct
 import zlib
 from typing import Any, Dict, List, Optional, Tuple, Union
 
-from . import _reference
 from . import errors as E
 from .limits import Limits
 
@@ -107,6 +106,8 @@ def walk_headers(
         if len(d) > limits[3]:
             raise IndexError  # more than max_headers headers
     except IndexError:
+        from . import _reference  # on a fault only: keeps it out of import eventstream
+
         fault = _reference.walk(block, limits, base, frame)[1]
         if fault is None:  # the two walks disagree: never seen, tested on arbitrary input
             raise AssertionError(f"fast walk rejected a valid header block {block!r}") from None

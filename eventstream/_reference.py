@@ -31,7 +31,6 @@ signed integer of 1, 2, 4 or 8 bytes, a timestamp (signed 64-bit milliseconds),
 from __future__ import annotations
 
 import struct
-import uuid
 import zlib
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple, Union
 
@@ -232,6 +231,8 @@ def walk_headers(
                 )  # fmt: skip
             raw = block[value_at : value_at + size]
             if value_type == TYPE_UUID:
+                import uuid  # on use: import eventstream loads no uuid
+
                 value: Any = uuid.UUID(bytes=raw)
             elif size:
                 value = int.from_bytes(raw, "big", signed=True)
