@@ -129,6 +129,10 @@ int64_t es_walk_headers(
     return (int64_t)count;
 }
 
+int64_t es_walk_block(const uint8_t *block, size_t len, const es_walk *walk) {
+    return es_walk_headers(block, len, 0, 0, &walk->limits, walk->headers, walk->cap, walk->fault);
+}
+
 /*
  * One message at buf[pos:end]: ES_OK with *total and *headers_len when it is complete
  * and both CRCs match, 1 when it is incomplete (the prelude checks passed if 12 bytes

@@ -18,8 +18,9 @@ each function makes as few calls and reads as few results as it can:
   the batch, as before, made each call read descriptors back for blocks the
   cache then held: +2,400 instructions per call.)  Python reads the records
   through 2-D memoryviews of the scratch arrays, one ``tolist()`` per call.
-* ``walk_headers``: ``es_walk_headers`` (UTF-8 included) into the scratch
-  descriptor array, read back as one list of 5-int lists.
+* ``walk_headers``: ``es_walk_block`` (``es_walk_headers`` with three arguments,
+  UTF-8 included) into the scratch descriptor array, read back as one list of
+  5-int lists through a 2-D view made once per scratch.
 * ``bytes`` go to C as they are; bytearray and memoryview through
   ``ffi.from_buffer`` (no copy), released before returning so a bytearray can be
   resized again at once.  Offsets outside the buffer raise ValueError rather than
@@ -96,7 +97,7 @@ _crc32 = lib.es_crc32
 _frame_crcs = lib.es_frame_crcs
 _encode_into = lib.es_encode_frame
 _decode_batch = lib.es_decode_batch
-_walk_headers = lib.es_walk_headers
+_walk_block = lib.es_walk_block
 _unpack = ffi.unpack
 _from_buffer = ffi.from_buffer
 _release = ffi.release
@@ -119,8 +120,8 @@ class _Scratch:
     of a cdata item read or an ``ffi.unpack``.
     """
 
-    __slots__ = ("batch", "descs", "fault_ptr", "fields", "frames", "headers_ptr", "ints",
-                 "keep", "limits", "limits_ptr")  # fmt: skip
+    __slots__ = ("batch", "descs", "fields", "frames", "ints", "keep", "limits",
+                 "walk")  # fmt: skip
 
     def __init__(self) -> None:
         self.keep = ffi.new("int64_t[]", _HEADERS_AT + _HEADER_CAP * _HEADER_FIELDS + _FAULT_FIELDS)
@@ -139,17 +140,21 @@ class _Scratch:
         # the descriptors of blocks the cache holds cost more than the walk saved.
         batch.header_cap = 0
         batch.frames = self.keep
-        batch.headers = self.headers_ptr = self.keep + _HEADERS_AT
-        batch.fault = self.fault_ptr = self.keep + _FAULT_AT
-        self.limits_ptr = ffi.addressof(batch, "limits")  # for es_walk_headers
+        batch.headers = self.keep + _HEADERS_AT
+        batch.fault = self.keep + _FAULT_AT
+        # walk_headers's es_walk_block writes to the same arrays (never in the same call).
+        walk = self.walk = ffi.new("es_walk *")
+        walk.cap = _HEADER_CAP
+        walk.headers = batch.headers
+        walk.fault = batch.fault
         # The batch's fields as int32 items (stop is read so: an item read costs a
         # fraction of a cdata attribute read).
         self.fields = memoryview(ffi.buffer(batch)).cast("i")
         self.limits: Any = None
 
     def set_limits(self, limits: Limits) -> None:
-        lim = self.batch.limits
-        lim.max_payload, lim.max_header_block, lim.max_header_value, lim.max_headers = limits
+        for lim in (self.batch.limits, self.walk.limits):
+            lim.max_payload, lim.max_header_block, lim.max_header_value, lim.max_headers = limits
         self.limits = limits
 
 
@@ -178,7 +183,7 @@ def walk_headers(
     block: bytes, base: int, frame: int, limits: Limits
 ) -> Union[List[List[int]], E.Fault]:
     """The descriptors of a header block (a 5-int list per header, UTF-8 checked),
-    or its fault: ``es_walk_headers`` into a pooled scratch if the most headers the
+    or its fault: ``es_walk_block`` into a pooled scratch if the most headers the
     block can hold (``min(len(block) // 3, max_headers)``, es_max_header_count) fit
     there, else into an array of that size."""
     n = len(block)
@@ -191,24 +196,14 @@ def walk_headers(
     try:
         if scratch.limits is not limits:
             scratch.set_limits(limits)
-        count = _walk_headers(
-            block,
-            n,
-            base,
-            frame,
-            scratch.limits_ptr,
-            scratch.headers_ptr,
-            _HEADER_CAP,
-            scratch.fault_ptr,
-        )
+        count = _walk_block(block, n, scratch.walk)
         if count > 0:
             # One list per header, from the scratch's 2-D view.
             descs: List[List[int]] = scratch.descs[:count].tolist()
             return descs
         if count == 0:
             return []
-        fault: E.Fault = tuple(scratch.ints[_FAULT_AT : _FAULT_AT + _FAULT_TUPLE].tolist())
-        return fault
+        return _stream_fault(scratch.ints, _FAULT_AT, base, frame)
     finally:
         _pool.append(scratch)
 
@@ -223,20 +218,29 @@ def _walk_big(
     """:func:`walk_headers` of a block that may hold more than ``_HEADER_CAP``
     headers, into an array of its own."""
     cap = min(len(block) // 3, limits.max_headers)
-    lim = ffi.new("es_limits *")
+    walk = ffi.new("es_walk *")
+    lim = walk.limits
     lim.max_payload, lim.max_header_block, lim.max_header_value, lim.max_headers = limits
     keep = ffi.new("int64_t[]", cap * _HEADER_FIELDS + _FAULT_FIELDS)
+    walk.cap = cap
+    walk.headers = keep
+    walk.fault = keep + cap * _HEADER_FIELDS
     ints: Any = memoryview(ffi.buffer(keep)).cast("q")
-    fault_at = cap * _HEADER_FIELDS
-    count = _walk_headers(block, len(block), base, frame, lim, keep, cap, keep + fault_at)
+    count = _walk_block(block, len(block), walk)
     if count > 0:
         rows = ints[: count * _HEADER_FIELDS].cast("B").cast("q", (count, _HEADER_FIELDS))
         descs: List[List[int]] = rows.tolist()
         return descs
     if count == 0:
         return []
-    fault: E.Fault = tuple(ints[fault_at : fault_at + _FAULT_TUPLE].tolist())
-    return fault
+    return _stream_fault(ints, cap * _HEADER_FIELDS, base, frame)
+
+
+def _stream_fault(ints: Any, at: int, base: int, frame: int) -> E.Fault:
+    """The fault record es_walk_block wrote at ``ints[at:]`` (its offset is an
+    offset into the block) as a fault tuple of stream offsets."""
+    code, offset, _, a, b = ints[at : at + _FAULT_TUPLE].tolist()
+    return (code, offset + base, frame, a, b)
 
 
 check_one = lib.es_check_one

@@ -151,6 +151,7 @@ def test_the_cdef_is_the_marked_region_of_the_header():
         "es_check_frame",
         "es_check_one",
         "es_walk_headers",
+        "es_walk_block",
         "es_frame_crcs",
     ):
         assert f"{name}(" in region

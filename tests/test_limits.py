@@ -127,6 +127,25 @@ def test_header_blocks_of_more_than_512_headers_decode_alike(backend: str) -> No
     assert info.value.offset == len(wire) + 12 + len(names) + 2
 
 
+def test_blocks_of_more_headers_than_the_scratch_holds_decode_alike(backend: str) -> None:
+    # 1,100 headers: more than the C backend's pooled descriptor rows (1,024), so
+    # walk_headers walks the block into an array of its own; a fault there keeps its
+    # stream offset.
+    names = b"".join(header(b"h%04d" % i, 0) for i in range(1100))
+    wire = frame(names, b"p") * 2
+    messages = eventstream.Decoder(WIRE_LIMITS).feed(wire)
+    assert [len(m.headers) for m in messages] == [1100] * 2
+    assert messages[1].headers[1099].name == "h1099"
+    assert eventstream.decode(frame(names, b"p"), limits=WIRE_LIMITS).headers == messages[0].headers
+    bad = frame(names + header(b"x", 11), b"p")
+    with pytest.raises(errors.UnknownHeaderTypeError) as info:
+        eventstream.Decoder(WIRE_LIMITS).feed(wire + bad)
+    assert info.value.offset == len(wire) + 12 + len(names) + 2
+    with pytest.raises(errors.UnknownHeaderTypeError) as info:
+        eventstream.decode(bad, limits=WIRE_LIMITS)
+    assert info.value.offset == 12 + len(names) + 2
+
+
 def test_encode_keeps_to_the_header_count(backend: str) -> None:
     message = eventstream.Message({f"h{i}": True for i in range(3)})
     with pytest.raises(errors.HeadersTooLargeError, match="3 headers exceed the limit of 2"):

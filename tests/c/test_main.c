@@ -302,17 +302,46 @@ static void test_vectors(const char *dir) {
 
 /* ------------------------------------------------------------ faults, one by one */
 
+/* es_walk_block gives what es_walk_headers gave for the block at f[12:12 + hlen]
+ * (count, descriptors), and its fault with offsets into the block. */
+static void check_walk_block(const uint8_t *f, size_t hlen, const es_limits *lim, int64_t count,
+                             const int64_t *desc, const int64_t *fault) {
+    static int64_t desc2[1024 * ES_HEADER_FIELDS];
+    int64_t fault2[ES_FAULT_FIELDS];
+    es_walk walk;
+    int64_t count2;
+    walk.limits = *lim;
+    walk.cap = 1024;
+    walk.headers = desc2;
+    walk.fault = fault2;
+    count2 = es_walk_block(f + 12, hlen, &walk);
+    CHECK_EQ(count2, count);
+    if (count2 == count && count > 0) {
+        CHECK(memcmp(desc, desc2, (size_t)count * ES_HEADER_FIELDS * sizeof desc[0]) == 0);
+    }
+    if (count2 == count && count < 0) {
+        CHECK_EQ(fault2[ES_FAULT_CODE], fault[ES_FAULT_CODE]);
+        CHECK_EQ(fault2[ES_FAULT_OFFSET] + 12, fault[ES_FAULT_OFFSET]);
+        CHECK_EQ(fault2[ES_FAULT_FRAME], 0);
+        CHECK_EQ(fault2[ES_FAULT_A], fault[ES_FAULT_A]);
+        CHECK_EQ(fault2[ES_FAULT_B], fault[ES_FAULT_B]);
+    }
+}
+
 /* The fault of es_check_frame + es_walk_headers on one frame, as decode does it. */
 static int decode_one(const uint8_t *f, size_t len, const es_limits *lim, int64_t *fault) {
     static int64_t desc[1024 * ES_HEADER_FIELDS];
     uint64_t r = es_check_frame(f, 0, len, lim, fault);
+    int64_t count;
     if (r == 0) {
         return 1; /* incomplete */
     }
     if (r <= 64) {
         return -(int)r;
     }
-    if ((int64_t)es_walk_headers(f + 12, r & 0xffffffffu, 12, 0, lim, desc, 1024, fault) < 0) {
+    count = es_walk_headers(f + 12, r & 0xffffffffu, 12, 0, lim, desc, 1024, fault);
+    check_walk_block(f, r & 0xffffffffu, lim, count, desc, fault);
+    if (count < 0) {
         return (int)fault[0];
     }
     return 0;
