@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import struct
 import threading
+import zlib
 from typing import (
     Any,
     AsyncIterable,
@@ -30,6 +32,11 @@ DEFAULT_CHUNK_SIZE = _sources.DEFAULT_CHUNK_SIZE
 # bytearray's views); beyond it the held message is completed in the bytearray,
 # so a big payload is copied only once.
 _JOIN_AS_BYTES = 64 * 1024
+# A tail up to this size is held by a slice (cheaper than a view for small ones).
+_HOLD_BY_SLICE = 4096
+_unpack_prelude = struct.Struct(">III").unpack_from
+_crc32 = zlib.crc32
+_view = memoryview
 
 
 class Decoder:
@@ -147,25 +154,28 @@ class Decoder:
             turn.append(token)
 
     def _feed(self, chunk: Buffer) -> List[Message]:
-        self._room = 0  # set again by _note_need if a message stays held
+        self._room = 0  # set again if a message stays held
         buffer = self._buffer
         held = len(buffer)
         if held + len(chunk) < PRELUDE_LENGTH:
             buffer += chunk  # not even a prelude yet: nothing to check
             return []
+        total = 0  # the length of the message the bytes start, once read
         if held:
             if type(chunk) is not bytes:
                 messages, pos, fault, base = self._feed_buffered(buffer, chunk)
                 if fault is not None:
                     self._fail(errors.fault_error(fault, base), messages)
                 return messages  # type: ignore[no-any-return]
-            if held >= PRELUDE_LENGTH and held + len(chunk) > _JOIN_AS_BYTES:
-                # The held message's prelude was checked: complete it in place
-                # so a big payload is copied once.
-                messages, pos, fault, base = self._feed_completing(buffer, chunk, held, self._need)
-                if fault is not None:
-                    self._fail(errors.fault_error(fault, base), messages)
-                return messages  # type: ignore[no-any-return]
+            if held >= PRELUDE_LENGTH:
+                # The held message's prelude was checked, and this chunk completes it.
+                total = self._need
+                if held + len(chunk) > _JOIN_AS_BYTES:
+                    # Complete it in place so a big payload is copied once.
+                    messages, pos, fault, base = self._feed_completing(buffer, chunk, held, total)
+                    if fault is not None:
+                        self._fail(errors.fault_error(fault, base), messages)
+                    return messages  # type: ignore[no-any-return]
             # Small enough to join (or the held bytes are less than a prelude):
             # one backend call decodes the held bytes and the chunk together.
             chunk = bytes(buffer) + chunk
@@ -173,8 +183,50 @@ class Decoder:
         # Decode straight from the (joined) chunk, keep only its tail.
         data = chunk if type(chunk) is bytes else bytes(chunk)
         end = len(data)
+        limits = self._limits
+        # The common cases of small chunks first: the bytes complete no message,
+        # or one message and leave at most the prelude of the next.  A prelude
+        # checked here and decode_whole cost less than a frame scan.  Anything
+        # else (more messages, a fault, a header block no cache holds) takes the
+        # scan, which finds the same messages and names the fault.
+        if not total:
+            total, headers_len, prelude_crc = _unpack_prelude(data, 0)
+            if end < total:
+                if (
+                    0 <= total - 16 - headers_len <= limits[0]
+                    and headers_len <= limits[1]
+                    and _crc32(data[:8]) == prelude_crc
+                ):
+                    buffer += data
+                    self._need = total
+                    self._room = total - end
+                    return []
+                total = -1  # a fault: the scan names it
+        rest = end - total
+        # A rest as long as the message most likely holds more: one scan.
+        if 0 <= rest < total:
+            following = 0  # the next message's length, if its prelude is here
+            if rest >= PRELUDE_LENGTH:
+                following, headers_len, prelude_crc = _unpack_prelude(data, total)
+                if not (
+                    rest < following
+                    and 0 <= following - 16 - headers_len <= limits[0]
+                    and headers_len <= limits[1]
+                    and _crc32(data[total : total + 8]) == prelude_crc
+                ):
+                    following = -1  # complete too, or a fault: the scan
+            if following >= 0:
+                message = _assemble.decode_whole(data, total, limits, self._cache, self._copy)
+                if message is not None:
+                    self._offset += total
+                    if rest:
+                        buffer += data[total:] if rest < _HOLD_BY_SLICE else _view(data)[total:]
+                    self._need = following
+                    if following:
+                        self._room = following - rest
+                    return [message]
         messages, pos, fault = _assemble.decode_frames(
-            data, 0, end, self._limits, self._cache, -1, self._copy
+            data, 0, end, limits, self._cache, -1, self._copy
         )
         base = self._offset
         self._offset = base + pos
