@@ -21,6 +21,7 @@ from _frames import frame, header, string_value
 import eventstream
 from eventstream import Decoder, DecoderStateError, Limits, errors
 from eventstream._assemble import decode_cache_for, decode_frames
+from eventstream._decoder import _PIECES_BUDGET
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -51,6 +52,13 @@ BODY_FAULTS = {
 }
 
 
+def _check_pieces(decoder: Decoder) -> None:
+    """The fast path's held pieces stay within their budget."""
+    pieces = decoder._pieces
+    assert all(type(piece) is bytes and piece for piece in pieces)
+    assert len(pieces) <= 1 or sum(map(len, pieces)) <= _PIECES_BUDGET
+
+
 def _ends(stream: bytes) -> List[int]:
     """The end offsets of the complete frames at the start of ``stream`` (by length)."""
     ends, pos = [], 0
@@ -69,13 +77,14 @@ def _check_chunking(
     fault_at: Optional[Tuple[int, int]] = None,
     kind: Callable[[bytes], object] = bytes,
     copy: bool = True,
+    limits: Limits = LIMITS,
 ) -> None:
     """Feed ``stream`` in ``size``-byte chunks; ``fault_at``: (frame offset, the
     stream offset whose arrival shows the fault)."""
-    expected, _, fault = decode_frames(stream, 0, len(stream), LIMITS, decode_cache_for(LIMITS))
+    expected, _, fault = decode_frames(stream, 0, len(stream), limits, decode_cache_for(limits))
     ends = _ends(stream)[: len(expected)]
     assert (fault is not None) == (fault_at is not None)
-    decoder = Decoder(LIMITS, copy=copy)
+    decoder = Decoder(limits, copy=copy)
     got: List[eventstream.Message] = []
     fed = 0
     for start in range(0, len(stream), size):
@@ -105,11 +114,13 @@ def _check_chunking(
             return
         got += out
         done = sum(1 for end in ends if end <= fed)
-        assert got == expected[:done]
+        assert len(got) == done and (not out or got == expected[:done])
         for message in out:
             assert isinstance(message.payload, bytes if copy else memoryview)
         assert decoder.position == fed
-        assert decoder.pending == stream[ends[done - 1] if done else 0 : fed]
+        if out or len(stream) <= 4096 or start % (64 * size) == 0:  # keep big streams linear
+            _check_pieces(decoder)
+            assert decoder.pending == stream[ends[done - 1] if done else 0 : fed]
     assert fault_at is None, "the fault was never raised"
     assert got == expected
     decoder.close()
@@ -183,3 +194,59 @@ def test_interrupted_reports_the_length_read_by_the_shortcut():
     cut = decoder._interrupted(OSError("gone"))
     assert cut is not None
     assert (cut.held, cut.needed, cut.frame_offset) == (30, len(VALID[2]), len(VALID[0]))
+
+
+BIG = [frame(BLOCK_A, bytes(range(256)) * 40), frame(BLOCK_B, b"b" * (_PIECES_BUDGET - 30))]
+
+
+@pytest.mark.parametrize("size", [1, 3, 7, 100, 1000, 4095, 4096, 5000, 70000])
+def test_messages_beyond_the_pieces_budget(size):
+    # Held pieces are joined into the bytearray at the budget: same results.
+    stream = b"".join(BIG + VALID + BIG)
+    _check_chunking(stream, size, limits=eventstream.DEFAULT_LIMITS)
+
+
+@pytest.mark.parametrize("kind", [bytearray, memoryview])
+def test_a_mutable_chunk_held_by_the_fast_path_is_copied(kind):
+    decoder = Decoder(LIMITS)
+    first = VALID[2]
+    assert decoder.feed(first[:20]) == []
+    chunk = bytearray(first[20:40])
+    assert decoder.feed(kind(chunk)) == []  # held as a piece
+    chunk[:] = b"\xff" * 20  # the caller reuses its buffer
+    (message,) = decoder.feed(first[40:])
+    assert message.payload == b"y" * 45
+
+
+def test_empty_chunks_add_no_pieces():
+    decoder = Decoder(LIMITS)
+    decoder.feed(VALID[0][:30])
+    decoder.feed(VALID[0][30:31])
+    before = list(decoder._pieces)
+    for _ in range(1000):
+        assert decoder.feed(b"") == []
+    assert decoder._pieces == before or decoder._pieces == []
+    assert decoder.pending == VALID[0][:31]
+    (message,) = decoder.feed(VALID[0][31:])
+    assert message.payload == b"x" * 40
+
+
+def test_close_and_interruption_count_the_held_pieces():
+    for cut in (5, 12, 30, len(VALID[2]) - 1):
+        decoder = Decoder(LIMITS)
+        decoder.feed(VALID[0])
+        for i in range(cut):
+            decoder.feed(VALID[2][i : i + 1])
+        assert decoder.position == len(VALID[0]) + cut
+        interrupted = decoder._interrupted(OSError("gone"))
+        assert interrupted is not None and interrupted.held == cut
+        with pytest.raises(eventstream.TruncatedStreamError) as info:
+            decoder.close()
+        assert info.value.frame_offset == len(VALID[0])
+        assert decoder.pending == VALID[2][:cut]
+        assert decoder.reset() == VALID[2][:cut]
+        assert decoder.position == len(VALID[0]) + cut
+        assert (
+            decoder.feed(VALID[0])
+            == decode_frames(VALID[0], 0, len(VALID[0]), LIMITS, decode_cache_for(LIMITS))[0]
+        )
