@@ -291,6 +291,31 @@ def truncated_fault(data: Buffer, start: int, end: int) -> E.Fault:
     return (E.FAULT_TRUNCATED, end, start, present, needed)
 
 
+def decode_whole(
+    data: bytes, length: int, limits: Limits, cache: DecodeCache, copy: bool = True
+) -> Optional[Message]:
+    """The message filling ``data[:length]`` (``length <= len(data)``), or ``None``.
+
+    The Decoder's path for a chunk that completes one message: the backend's
+    single-message check (``check_one``, as in :func:`decode`) and a cache
+    lookup cost less than a frame scan.  ``None`` when the check fails or the
+    header block is not cached: :func:`decode_frames` then walks the block or
+    reports the fault.
+    """
+    ps = _active.backend.check_one(data, length, limits[0], limits[1])
+    if not ps:
+        return None
+    if ps == 12:
+        headers: Optional[Headers] = _EMPTY_HEADERS
+    else:
+        headers = cache.get(data[12:ps])
+        if headers is None:
+            return None
+    if copy:
+        return _new(Message, (headers, data[ps : length - 4]))
+    return _new(Message, (headers, memoryview(data)[ps : length - 4]))
+
+
 def decode_frames(
     buf: Buffer,
     pos: int,

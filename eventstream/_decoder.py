@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import struct
 import threading
+import zlib
 from typing import (
     Any,
     AsyncIterable,
@@ -30,16 +32,24 @@ DEFAULT_CHUNK_SIZE = _sources.DEFAULT_CHUNK_SIZE
 # bytearray's views); beyond it the held message is completed in the bytearray,
 # so a big payload is copied only once.
 _JOIN_AS_BYTES = 64 * 1024
+# feed's fast path holds chunks as a list of bytes objects (an append costs less
+# than a bytearray's, and a completing chunk is joined to them in one copy).  At
+# most this many bytes are held so before a slower path joins them into the
+# bytearray: a message fed in tiny chunks keeps a bounded number of small objects.
+_PIECES_BUDGET = 4096
+_unpack_prelude = struct.Struct(">III").unpack_from
+_unpack_u32 = struct.Struct(">I").unpack_from
+_crc32 = zlib.crc32
 
 
 class Decoder:
     """Decodes a stream of messages from chunks of any size.
 
     ``feed(chunk)`` returns the messages the chunk completed.  The cost is
-    linear in the bytes fed: a partial message is kept in one buffer and
-    only it is ever moved.  A chunk is anything bytes-like (``bytes``,
-    ``bytearray``, any ``memoryview``, ``array.array``, ``mmap``); anything
-    else raises ``TypeError``.
+    linear in the bytes fed: a partial message is held until it is complete
+    (each held byte is copied a bounded number of times).  A chunk is
+    anything bytes-like (``bytes``, ``bytearray``, any ``memoryview``,
+    ``array.array``, ``mmap``); anything else raises ``TypeError``.
 
     After an error
         ``feed`` raises a :class:`~eventstream.errors.DecodeError` whose
@@ -72,8 +82,12 @@ class Decoder:
         self._copy = copy
         self._limits = limits or DEFAULT_LIMITS
         self._cache = decode_cache_for(self._limits)
+        # The held bytes: self._buffer's, then those of the bytes objects in
+        # self._pieces (the fast path's appends, or a chunk's tail).  The
+        # other paths join the pieces first.
         self._buffer = bytearray()
-        self._offset = 0  # stream offset of self._buffer[0]
+        self._pieces: List[bytes] = []
+        self._offset = 0  # stream offset of the first held byte
         self._error: Optional[errors.EventStreamError] = None
         # One "turn" token: feed, close and reset take it (list.pop is atomic)
         # and refuse to run without it, so two threads never share the state.
@@ -84,9 +98,10 @@ class Decoder:
         self._lock = threading.Lock()
         # Length of the message the held bytes start (0: not known yet).
         self._need = 0
-        # Bytes that can be added without completing the held message: above 0
-        # only while a message with a checked prelude waits and no error stands
-        # (feed's fast path; 0 sends every chunk down the full path).
+        # Bytes that can be added as pieces without completing the held message
+        # (or passing _PIECES_BUDGET): above 0 only while a message with a
+        # checked prelude waits and no error stands (feed's fast path; 0 sends
+        # every chunk down the full path).
         self._room = 0
 
     @property
@@ -98,13 +113,13 @@ class Decoder:
     def position(self) -> int:
         """Stream offset of the next byte to be fed (bytes fed so far)."""
         with self._lock:
-            return self._offset + len(self._buffer)
+            return self._offset + len(self._buffer) + sum(map(len, self._pieces))
 
     @property
     def pending(self) -> bytes:
         """The bytes held for an incomplete (or, after an error, faulty) message."""
         with self._lock:
-            return bytes(self._buffer)
+            return bytes(self._buffer) + b"".join(self._pieces)
 
     @property
     def error(self) -> Optional[errors.EventStreamError]:
@@ -119,7 +134,8 @@ class Decoder:
 
     def feed(self, chunk: Buffer) -> List[Message]:
         """Add bytes; return the messages they complete, in stream order."""
-        if type(chunk) is not bytes:
+        mutable = type(chunk) is not bytes
+        if mutable:
             chunk = _sources.as_chunk(chunk, "Decoder.feed()")
         turn = self._turn
         try:
@@ -128,62 +144,139 @@ class Decoder:
             raise RuntimeError("a Decoder was used from two threads at once") from None
         try:
             n = len(chunk)
-            if n < self._room:
+            if 0 < n < self._room:
                 # The held message's length is known and this chunk does not
                 # complete it: nothing can be decoded or fail yet.  (Small
                 # chunks take this path for all but one or two chunks of each
                 # message, so it is kept to a few steps; an append is atomic
                 # for the properties.)
-                self._buffer += chunk
+                self._pieces.append(bytes(chunk) if mutable else chunk)  # type: ignore[arg-type]
                 self._room -= n
                 return []
             if self._error is not None:
                 raise errors.DecoderStateError(
                     f"the decoder stopped at an error ({self._error}); call reset() to go on"
                 )
-            with self._lock:
+            # acquire/release: a third of the cost of a with block.
+            lock = self._lock
+            lock.acquire()
+            try:
                 return self._feed(chunk)
+            finally:
+                lock.release()
         finally:
             turn.append(token)
 
     def _feed(self, chunk: Buffer) -> List[Message]:
-        self._room = 0  # set again by _note_need if a message stays held
+        self._room = 0  # set again if a message stays held
         buffer = self._buffer
+        pieces = self._pieces
         held = len(buffer)
-        if held + len(chunk) < PRELUDE_LENGTH:
-            buffer += chunk  # not even a prelude yet: nothing to check
+        # The held bytes: in ``buffer``, or (usually) all in ``joined``.
+        joined = b""
+        if pieces:
+            joined = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+            pieces.clear()
+            if held:
+                buffer += joined
+                held = len(buffer)
+                joined = b""
+            else:
+                held = len(joined)
+        n = len(chunk)
+        if held + n < PRELUDE_LENGTH or (held >= PRELUDE_LENGTH and held + n < self._need):
+            # Not even a prelude yet, or the held message's pieces reached their
+            # budget: nothing to check.
+            buffer += joined
+            buffer += chunk
+            self._note_need(buffer)
             return []
+        total = 0  # the length of the message the bytes start, once read
         if held:
             if type(chunk) is not bytes:
+                buffer += joined
                 messages, pos, fault, base = self._feed_buffered(buffer, chunk)
                 if fault is not None:
                     self._fail(errors.fault_error(fault, base), messages)
                 return messages  # type: ignore[no-any-return]
-            if held >= PRELUDE_LENGTH and held + len(chunk) > _JOIN_AS_BYTES:
-                # The held message's prelude was checked: complete it in place
-                # so a big payload is copied once.
-                messages, pos, fault, base = self._feed_completing(buffer, chunk, held, self._need)
-                if fault is not None:
-                    self._fail(errors.fault_error(fault, base), messages)
-                return messages  # type: ignore[no-any-return]
+            if held >= PRELUDE_LENGTH:
+                # The held message's prelude was checked, and this chunk completes it.
+                total = self._need
+                if held + n > _JOIN_AS_BYTES:
+                    # Complete it in place so a big payload is copied once.
+                    buffer += joined
+                    messages, pos, fault, base = self._feed_completing(buffer, chunk, held, total)
+                    if fault is not None:
+                        self._fail(errors.fault_error(fault, base), messages)
+                    return messages  # type: ignore[no-any-return]
             # Small enough to join (or the held bytes are less than a prelude):
             # one backend call decodes the held bytes and the chunk together.
-            chunk = bytes(buffer) + chunk
+            chunk = (joined or bytes(buffer)) + chunk
             buffer.clear()
         # Decode straight from the (joined) chunk, keep only its tail.
         data = chunk if type(chunk) is bytes else bytes(chunk)
         end = len(data)
+        limits = self._limits
+        # The common cases of small chunks first: the bytes complete no message,
+        # or one message and leave at most the prelude of the next.  A prelude
+        # checked here and decode_whole cost less than a frame scan.  Anything
+        # else (more messages, a fault, a header block no cache holds) takes the
+        # scan, which finds the same messages and names the fault.
+        if not total:
+            total, headers_len, prelude_crc = _unpack_prelude(data, 0)
+            if end < total:
+                if (
+                    0 <= total - 16 - headers_len <= limits[0]
+                    and headers_len <= limits[1]
+                    and _crc32(data[:8]) == prelude_crc
+                ):
+                    pieces.append(data)
+                    self._need = total
+                    self._room = (total if total < _PIECES_BUDGET else _PIECES_BUDGET) - end
+                    return []
+                total = -1  # a fault: the scan names it
+        rest = end - total
+        # A rest as long as the message most likely holds more: one scan.
+        if 0 <= rest < total:
+            following = 0  # the next message's length, if its prelude is here
+            if rest >= PRELUDE_LENGTH:
+                following, headers_len, prelude_crc = _unpack_prelude(data, total)
+                if not (
+                    rest < following
+                    and 0 <= following - 16 - headers_len <= limits[0]
+                    and headers_len <= limits[1]
+                    and _crc32(data[total : total + 8]) == prelude_crc
+                ):
+                    following = -1  # complete too, or a fault: the scan
+            if following >= 0:
+                message = _assemble.decode_whole(data, total, limits, self._cache, self._copy)
+                if message is not None:
+                    self._offset += total
+                    if rest:
+                        pieces.append(data[total:])
+                    self._need = following
+                    if following:
+                        budget = following if following < _PIECES_BUDGET else _PIECES_BUDGET
+                        self._room = budget - rest
+                    return [message]
         messages, pos, fault = _assemble.decode_frames(
-            data, 0, end, self._limits, self._cache, -1, self._copy
+            data, 0, end, limits, self._cache, -1, self._copy
         )
         base = self._offset
         self._offset = base + pos
-        if pos < end:
-            buffer += memoryview(data)[pos:]
-            if fault is None:
-                self._note_need(buffer)
         if fault is not None:
+            if pos < end:
+                buffer += memoryview(data)[pos:]
             self._fail(errors.fault_error(fault, base), messages)
+        rest = end - pos
+        if rest:
+            # An incomplete message, its prelude checked if all 12 bytes are here.
+            pieces.append(data[pos:])
+            if rest >= PRELUDE_LENGTH:
+                need = self._need = _unpack_u32(data, pos)[0]
+                self._room = (need if need < _PIECES_BUDGET else _PIECES_BUDGET) - rest
+            else:
+                self._need = 0
         return messages
 
     def _note_need(self, buffer: bytearray) -> None:
@@ -192,7 +285,8 @@ class Decoder:
         held = len(buffer)
         if held >= PRELUDE_LENGTH:
             need = self._need = int.from_bytes(buffer[:4], "big")
-            self._room = need - held
+            room = need - held
+            self._room = room if room < _PIECES_BUDGET else _PIECES_BUDGET
         else:
             self._need = 0
 
@@ -250,6 +344,14 @@ class Decoder:
         self._offset = base + pos
         return messages, pos, fault, base
 
+    def _gather(self) -> bytearray:
+        """The held bytes, the pieces joined into the bytearray (lock held)."""
+        buffer = self._buffer
+        if self._pieces:
+            buffer += b"".join(self._pieces)
+            self._pieces.clear()
+        return buffer
+
     def _fail(self, error: errors.DecodeError, messages: List[Message]) -> None:
         self._room = 0
         error = upgrade_not_an_event_stream(error, self._buffer)  # JSON, HTML... at offset 0
@@ -274,9 +376,10 @@ class Decoder:
                 raise errors.DecoderStateError(
                     f"the decoder stopped at an error ({self._error}); call reset() to go on"
                 )
-            if self._buffer:
+            if self._buffer or self._pieces:
                 with self._lock:
-                    fault = truncated_fault(self._buffer, 0, len(self._buffer))
+                    buffer = self._gather()
+                    fault = truncated_fault(buffer, 0, len(buffer))
                     self._fail(errors.fault_error(fault, self._offset), [])
         finally:
             self._turn.append(token)
@@ -286,10 +389,11 @@ class Decoder:
         token = self._take_turn()
         try:
             with self._lock:
-                held = bytes(self._buffer)
-                self._offset += len(self._buffer)
+                held = bytes(self._gather())
+                self._offset += len(held)
                 self._buffer = bytearray()
                 self._room = 0
+                self._need = 0
                 self._error = None
                 return held
         finally:
@@ -310,7 +414,7 @@ class Decoder:
     def _interrupted(self, exc: Exception) -> Optional[errors.StreamInterruptedError]:
         """The error for a source that raised while a message was incomplete."""
         with self._lock:
-            held = len(self._buffer)
+            held = len(self._buffer) + sum(map(len, self._pieces))
             if not held or self._error is not None:
                 return None
             frame_offset = self._offset

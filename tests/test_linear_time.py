@@ -21,7 +21,7 @@ from eventstream import _active
 
 
 class _CountingBackend(SimpleNamespace):
-    """The active backend, with the bytes each scan_frames call is given counted."""
+    """The active backend, with the bytes each scan_frames or check_one call is given counted."""
 
     def __init__(self, real: Any) -> None:
         super().__init__(**{k: getattr(real, k) for k in dir(real) if not k.startswith("__")})
@@ -33,9 +33,16 @@ class _CountingBackend(SimpleNamespace):
             return real_scan_frames(buf, pos, end, *args)
 
         self.scan_frames = scan_frames
+        real_check_one = real.check_one
+
+        def check_one(buf: Any, length: int, *args: Any) -> Any:
+            self.scanned.append(length)  # the Decoder's one-message shortcut
+            return real_check_one(buf, length, *args)
+
+        self.check_one = check_one
 
 
-@pytest.mark.parametrize("chunk", [7, 100, 1024, 4096])
+@pytest.mark.parametrize("chunk", [1, 7, 100, 1024, 4096])
 def test_a_held_message_reaches_the_backend_only_when_complete(
     backend: str, chunk: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
