@@ -42,6 +42,24 @@ _unpack_u32 = struct.Struct(">I").unpack_from
 _crc32 = zlib.crc32
 
 
+def _prelude_passes(data: bytes, at: int, limits: Limits) -> bool:
+    """Whether the prelude at ``data[at:]`` (12 bytes there) passes every prelude
+    check under ``limits``: its CRC, the lengths' consistency and both limits.
+
+    A pass-only filter for feed's short paths: False sends the bytes to the
+    backend's scan, which makes the same checks and names the failed one, so
+    only True must be exact (tests/test_decoder_feed_paths.py breaks each
+    condition in turn).
+    """
+    total, headers_len, prelude_crc = _unpack_prelude(data, at)
+    passes: bool = (
+        0 <= total - 16 - headers_len <= limits[0]
+        and headers_len <= limits[1]
+        and _crc32(data[at : at + 8]) == prelude_crc
+    )
+    return passes
+
+
 class Decoder:
     """Decodes a stream of messages from chunks of any size.
 
@@ -223,13 +241,9 @@ class Decoder:
         # else (more messages, a fault, a header block no cache holds) takes the
         # scan, which finds the same messages and names the fault.
         if not total:
-            total, headers_len, prelude_crc = _unpack_prelude(data, 0)
+            total = _unpack_u32(data, 0)[0]
             if end < total:
-                if (
-                    0 <= total - 16 - headers_len <= limits[0]
-                    and headers_len <= limits[1]
-                    and _crc32(data[:8]) == prelude_crc
-                ):
+                if _prelude_passes(data, 0, limits):
                     pieces.append(data)
                     self._need = total
                     self._room = (total if total < _PIECES_BUDGET else _PIECES_BUDGET) - end
@@ -240,13 +254,8 @@ class Decoder:
         if 0 <= rest < total:
             following = 0  # the next message's length, if its prelude is here
             if rest >= PRELUDE_LENGTH:
-                following, headers_len, prelude_crc = _unpack_prelude(data, total)
-                if not (
-                    rest < following
-                    and 0 <= following - 16 - headers_len <= limits[0]
-                    and headers_len <= limits[1]
-                    and _crc32(data[total : total + 8]) == prelude_crc
-                ):
+                following = _unpack_u32(data, total)[0]
+                if not (rest < following and _prelude_passes(data, total, limits)):
                     following = -1  # complete too, or a fault: the scan
             if following >= 0:
                 message = _assemble.decode_whole(data, total, limits, self._cache, self._copy)
