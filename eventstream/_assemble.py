@@ -340,49 +340,20 @@ def decode_frames(
     under ``limits``.
     """
     backend = _active.backend
-    if type(buf) is not bytes:
-        return _decode_frames_view(backend, buf, pos, end, limits, cache, max_frames)
     frames, pos, fault = backend.scan_frames(buf, pos, end, limits, max_frames)
     messages: List[Message] = []
-    if frames:
-        # Payloads: slices (copies), or read-only views if not ``copy``.
-        sliced: Any = buf if copy else memoryview(buf)
-        last = _EMPTY_HEADERS
-        for bs, ps, pe, info in frames:
-            if info == -1:  # HEADERS_SAME
-                headers = last
-            elif bs == ps:
-                headers = _EMPTY_HEADERS
-            else:
-                block = buf[bs:ps]
-                cached = cache.get(block)
-                if cached is None:
-                    walked = walk_block(backend, block, bs, bs - 12, limits)
-                    if not isinstance(walked, Headers):
-                        return messages, bs - 12, walked
-                    cached = walked
-                    remember_block(cache, block, cached)
-                headers = last = cached
-            messages.append(_new(Message, (headers, sliced[ps:pe])))
-    return messages, pos, fault
-
-
-def _decode_frames_view(
-    backend: Backend,
-    buf: Buffer,
-    pos: int,
-    end: int,
-    limits: Limits,
-    cache: DecodeCache,
-    max_frames: int,
-) -> Tuple[List[Message], int, Optional[E.Fault]]:
-    """:func:`decode_frames` of a buffer that is not ``bytes``: blocks and
-    payloads are copied out of it (it may change once this returns)."""
-    view = memoryview(buf)
-    if view.format != "B" or view.ndim != 1:
-        view = view.cast("B")
-    frames, pos, fault = backend.scan_frames(buf, pos, end, limits, max_frames)
-    messages: List[Message] = []
+    if not frames:
+        return messages, pos, fault
+    # bytes cannot change: blocks are slices and payloads slices (copies) or, if
+    # not ``copy``, read-only views.  Any other buffer may change once this
+    # returns, so both are copied out of a byte view of it.
+    is_bytes = type(buf) is bytes
+    if is_bytes:
+        src: Any = buf if copy else memoryview(buf)
+    else:
+        src = memoryview(buf)
+        if src.format != "B" or src.ndim != 1:
+            src = src.cast("B")
     last = _EMPTY_HEADERS
     for bs, ps, pe, info in frames:
         if info == -1:  # HEADERS_SAME
@@ -390,7 +361,7 @@ def _decode_frames_view(
         elif bs == ps:
             headers = _EMPTY_HEADERS
         else:
-            block = bytes(view[bs:ps])
+            block: bytes = buf[bs:ps] if is_bytes else bytes(src[bs:ps])  # type: ignore[assignment]
             cached = cache.get(block)
             if cached is None:
                 walked = walk_block(backend, block, bs, bs - 12, limits)
@@ -399,5 +370,6 @@ def _decode_frames_view(
                 cached = walked
                 remember_block(cache, block, cached)
             headers = last = cached
-        messages.append(_new(Message, (headers, bytes(view[ps:pe]))))
+        payload = src[ps:pe] if is_bytes else bytes(src[ps:pe])
+        messages.append(_new(Message, (headers, payload)))
     return messages, pos, fault

@@ -101,7 +101,6 @@ _walk_block = lib.es_walk_block
 _unpack = ffi.unpack
 _from_buffer = ffi.from_buffer
 _release = ffi.release
-_NULL = ffi.NULL
 
 _pack_prelude = struct.Struct(">III").pack
 _pack_u32 = struct.Struct(">I").pack
