@@ -206,6 +206,26 @@ int64_t es_check_one(const uint8_t *buf, size_t len, uint32_t max_payload, uint3
     return (int64_t)(ES_PRELUDE_LEN + headers_len);
 }
 
+uint64_t
+es_check_next(const uint8_t *buf, size_t total, size_t end, uint32_t max_payload, uint32_t max_header_block) {
+    size_t length = 0, headers_len = 0;
+    uint64_t payload_start;
+    es_limits limits = {max_payload, max_header_block, 0, 0};
+    if (total > end || s_check_frame(buf, 0, total, &limits, NULL, &length, &headers_len) != 0 ||
+        length != total) {
+        return 0;
+    }
+    payload_start = ES_PRELUDE_LEN + headers_len;
+    if (end - total < ES_PRELUDE_LEN) {
+        return payload_start;
+    }
+    /* 1: the next message's prelude passed and the message is incomplete. */
+    if (s_check_frame(buf, total, end, &limits, NULL, &length, &headers_len) != 1) {
+        return 0;
+    }
+    return ((uint64_t)es_load_be32(buf + total) << 32) | payload_start;
+}
+
 /* Record why the call stops; returns the frames decoded. */
 static int64_t s_stop(es_batch *batch, size_t frames, es_stop stop) {
     batch->stop = (int32_t)stop;

@@ -191,6 +191,18 @@ uint64_t es_check_frame(const uint8_t *buf, size_t pos, size_t end, const es_lim
  */
 int64_t es_check_one(const uint8_t *buf, size_t len, uint32_t max_payload, uint32_t max_header_block);
 
+/*
+ * The Decoder's path for bytes that complete a held message: (next_total << 32) |
+ * payload_start when buf[0:total] is exactly one message that passes every check of
+ * es_check_one under these two limits, and buf[total:end] is the incomplete start of
+ * the next one: fewer than 12 bytes (next_total 0), or a prelude that passes the
+ * prelude checks of a message longer than end - total (next_total is its
+ * total_length).  Else 0 (a fault, a second complete message, or total > end): the
+ * caller then scans, which says which.  buf holds end bytes.
+ */
+uint64_t
+es_check_next(const uint8_t *buf, size_t total, size_t end, uint32_t max_payload, uint32_t max_header_block);
+
 /* What es_decode_batch reads (limits, where to write) and fills (the arrays).
  * Set once and reused: a call only writes the arrays.  One es_batch per call in
  * flight (threads must not share one). */

@@ -42,6 +42,16 @@ class Backend(Protocol):
         is exactly one message whose prelude, lengths, these two limits and message
         CRC check, else 0.  The header block is not walked."""
 
+    def check_next(
+        self, buf: bytes, total: int, end: int, max_payload: int, max_header_block: int
+    ) -> int:
+        """``next_total << 32 | payload_start`` if ``buf[:total]`` passes
+        :meth:`check_one` and ``buf[total:end]`` is the incomplete start of the
+        next message (fewer than 12 bytes: ``next_total`` 0; else its prelude
+        passes the prelude checks and its ``total_length`` exceeds ``end -
+        total``), else 0 (also when ``total > end``).  The Decoder's path for
+        bytes that complete a held message."""
+
     def scan_frames(
         self, buf: Buffer, pos: int, end: int, limits: Limits, max_frames: int = ...
     ) -> Tuple[Sequence[Sequence[int]], int, Optional[Fault]]:

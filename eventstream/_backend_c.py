@@ -243,6 +243,8 @@ def _stream_fault(ints: Any, at: int, base: int, frame: int) -> E.Fault:
 
 
 check_one = lib.es_check_one
+# The Decoder's path for bytes that complete a held message (see _backend_python.check_next).
+check_next = lib.es_check_next
 
 
 def scan_frames(

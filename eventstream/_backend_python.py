@@ -137,6 +137,31 @@ def check_one(buf: bytes, length: int, max_payload: int, max_header_block: int) 
     return 12 + headers_len  # type: ignore[no-any-return]
 
 
+def check_next(buf: bytes, total: int, end: int, max_payload: int, max_header_block: int) -> int:
+    """``next_total << 32 | payload_start`` if ``buf[:total]`` is exactly one
+    message that passes :func:`check_one`, and ``buf[total:end]`` is the
+    incomplete start of the next one: fewer than 12 bytes (``next_total`` 0) or a
+    prelude that passes every prelude check of a message longer than ``end -
+    total``.  Else 0 (a fault, a second complete message, or fewer than
+    ``total`` bytes: the caller scans).
+    The Decoder's path for a chunk that completes the message it holds."""
+    if total > end:
+        return 0
+    ps = check_one(buf, total, max_payload, max_header_block)
+    if not ps or end - total < 12:
+        return ps
+    following, headers_len, prelude_crc = _unpack_prelude(buf, total)
+    if (
+        end - total < following
+        and 0 <= following - 16 - headers_len <= max_payload
+        and headers_len <= max_header_block
+        and zlib.crc32(buf[total : total + 8]) == prelude_crc
+    ):
+        result: int = following << 32 | ps
+        return result
+    return 0
+
+
 def _prelude_fault(src: Any, pos: int, limits: Limits) -> E.Fault:
     """The first failed check of the prelude at ``pos`` (one of them failed)."""
     total, headers_len, prelude_crc = _unpack_prelude(src, pos)

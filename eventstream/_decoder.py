@@ -18,8 +18,8 @@ from typing import (
     Union,
 )
 
-from . import _assemble, _sources, errors
-from ._assemble import decode_cache_for
+from . import _active, _assemble, _sources, errors
+from ._assemble import _EMPTY_HEADERS, decode_cache_for
 from ._codec import Buffer, truncated_fault
 from ._sniff import upgrade_not_an_event_stream
 from .limits import DEFAULT_LIMITS, PRELUDE_LENGTH, Limits
@@ -37,9 +37,13 @@ _JOIN_AS_BYTES = 64 * 1024
 # most this many bytes are held so before a slower path joins them into the
 # bytearray: a message fed in tiny chunks keeps a bounded number of small objects.
 _PIECES_BUDGET = 4096
+# feed joins a completing chunk of at most this size to the held pieces (a bigger
+# one takes _feed, which completes the held message without copying the chunk).
+_COMPLETING_CHUNK = _JOIN_AS_BYTES - _PIECES_BUDGET
 _unpack_prelude = struct.Struct(">III").unpack_from
 _unpack_u32 = struct.Struct(">I").unpack_from
 _crc32 = zlib.crc32
+_new = tuple.__new__
 
 
 def _prelude_passes(data: bytes, at: int, limits: Limits) -> bool:
@@ -121,6 +125,10 @@ class Decoder:
         # checked prelude waits and no error stands (feed's fast path; 0 sends
         # every chunk down the full path).
         self._room = 0
+        # The biggest chunk feed's completing path takes once ``_room`` is reached:
+        # _COMPLETING_CHUNK when the pieces hold all of a message of at most
+        # _PIECES_BUDGET bytes (the chunk completes it), else -1 (the full path).
+        self._completes = -1
 
     @property
     def limits(self) -> Limits:
@@ -152,9 +160,9 @@ class Decoder:
 
     def feed(self, chunk: Buffer) -> List[Message]:
         """Add bytes; return the messages they complete, in stream order."""
-        mutable = type(chunk) is not bytes
-        if mutable:
-            chunk = _sources.as_chunk(chunk, "Decoder.feed()")
+        if type(chunk) is not bytes:
+            # An immutable copy: the caller may reuse its buffer once feed returns.
+            chunk = bytes(_sources.as_chunk(chunk, "Decoder.feed()"))
         turn = self._turn
         try:
             token = turn.pop()
@@ -162,21 +170,31 @@ class Decoder:
             raise RuntimeError("a Decoder was used from two threads at once") from None
         try:
             n = len(chunk)
-            if 0 < n < self._room:
+            room = self._room
+            if 0 < n < room:
                 # The held message's length is known and this chunk does not
                 # complete it: nothing can be decoded or fail yet.  (Small
                 # chunks take this path for all but one or two chunks of each
                 # message, so it is kept to a few steps; an append is atomic
                 # for the properties.)
-                self._pieces.append(bytes(chunk) if mutable else chunk)  # type: ignore[arg-type]
-                self._room -= n
+                self._pieces.append(chunk)
+                self._room = room - n
                 return []
+            # acquire/release: a third of the cost of a with block.
+            lock = self._lock
+            if room > 0 and n <= self._completes:
+                # The chunk completes the held message: its prelude was checked and
+                # all its bytes are pieces (room > 0: no error stands).  An empty
+                # chunk may come here too: _complete then holds the pieces joined.
+                lock.acquire()
+                try:
+                    return self._complete(chunk)
+                finally:
+                    lock.release()
             if self._error is not None:
                 raise errors.DecoderStateError(
                     f"the decoder stopped at an error ({self._error}); call reset() to go on"
                 )
-            # acquire/release: a third of the cost of a with block.
-            lock = self._lock
             lock.acquire()
             try:
                 return self._feed(chunk)
@@ -185,7 +203,56 @@ class Decoder:
         finally:
             turn.append(token)
 
-    def _feed(self, chunk: Buffer) -> List[Message]:
+    def _complete(self, chunk: bytes) -> List[Message]:
+        """Decode the message of ``self._need`` bytes that the held pieces (if any)
+        and ``chunk`` complete, and hold what follows it (lock held).
+
+        The common case of small chunks (feed's completing path, and _feed for
+        bytes that start with a whole message): one copy joins the pieces and
+        the chunk, one backend call (``check_next``) checks the message and the
+        prelude of the next one if its 12 bytes are here, and a cache lookup
+        gives the headers.  Anything else (more messages, a fault, a header
+        block no cache holds) takes the scan, which finds the same messages and
+        names the fault.
+        """
+        pieces = self._pieces
+        pieces.append(chunk)
+        data = b"".join(pieces)  # chunk itself if there were no pieces
+        pieces.clear()
+        self._room = 0  # set again if a message stays held
+        need = self._need
+        end = len(data)
+        # A rest as long as the message most likely holds more: one scan.
+        if end - need < need:
+            limits = self._limits
+            found = _active.backend.check_next(data, need, end, limits[0], limits[1])
+        else:
+            found = 0
+        if found:
+            ps = found & 0xFFFFFFFF
+            headers = self._cache.get(data[12:ps]) if ps != 12 else _EMPTY_HEADERS
+            if headers is not None:
+                if self._copy:
+                    message = _new(Message, (headers, data[ps : need - 4]))
+                else:
+                    message = _new(Message, (headers, memoryview(data)[ps : need - 4]))
+                self._offset += need
+                following = self._need = found >> 32
+                if end > need:
+                    rest = end - need
+                    pieces.append(data[need:])
+                    if following:  # self._hold(following, rest), inlined
+                        if following <= _PIECES_BUDGET:
+                            self._room = following - rest
+                            self._completes = _COMPLETING_CHUNK
+                        else:
+                            self._room = _PIECES_BUDGET - rest
+                            self._completes = -1
+                return [message]
+        return self._scan(data)
+
+    def _feed(self, chunk: bytes) -> List[Message]:
+        """feed's full path: every case its two short paths do not take."""
         self._room = 0  # set again if a message stays held
         buffer = self._buffer
         pieces = self._pieces
@@ -211,19 +278,13 @@ class Decoder:
             return []
         total = 0  # the length of the message the bytes start, once read
         if held:
-            if type(chunk) is not bytes:
-                buffer += joined
-                messages, pos, fault, base = self._feed_buffered(buffer, chunk)
-                if fault is not None:
-                    self._fail(errors.fault_error(fault, base), messages)
-                return messages  # type: ignore[no-any-return]
             if held >= PRELUDE_LENGTH:
                 # The held message's prelude was checked, and this chunk completes it.
                 total = self._need
                 if held + n > _JOIN_AS_BYTES:
                     # Complete it in place so a big payload is copied once.
                     buffer += joined
-                    messages, pos, fault, base = self._feed_completing(buffer, chunk, held, total)
+                    messages, fault, base = self._feed_completing(buffer, chunk, held, total)
                     if fault is not None:
                         self._fail(errors.fault_error(fault, base), messages)
                     return messages  # type: ignore[no-any-return]
@@ -231,91 +292,79 @@ class Decoder:
             # one backend call decodes the held bytes and the chunk together.
             chunk = (joined or bytes(buffer)) + chunk
             buffer.clear()
-        # Decode straight from the (joined) chunk, keep only its tail.
-        data = chunk if type(chunk) is bytes else bytes(chunk)
-        end = len(data)
-        limits = self._limits
-        # The common cases of small chunks first: the bytes complete no message,
-        # or one message and leave at most the prelude of the next.  A prelude
-        # checked here and decode_whole cost less than a frame scan.  Anything
-        # else (more messages, a fault, a header block no cache holds) takes the
-        # scan, which finds the same messages and names the fault.
         if not total:
-            total = _unpack_u32(data, 0)[0]
+            total = _unpack_u32(chunk, 0)[0]
+            end = len(chunk)
             if end < total:
-                if _prelude_passes(data, 0, limits):
-                    pieces.append(data)
-                    self._need = total
-                    self._room = (total if total < _PIECES_BUDGET else _PIECES_BUDGET) - end
+                # The bytes complete no message: hold them if the prelude passes.
+                if _prelude_passes(chunk, 0, self._limits):
+                    pieces.append(chunk)
+                    self._hold(total, end)
                     return []
-                total = -1  # a fault: the scan names it
-        rest = end - total
-        # A rest as long as the message most likely holds more: one scan.
-        if 0 <= rest < total:
-            following = 0  # the next message's length, if its prelude is here
-            if rest >= PRELUDE_LENGTH:
-                following = _unpack_u32(data, total)[0]
-                if not (rest < following and _prelude_passes(data, total, limits)):
-                    following = -1  # complete too, or a fault: the scan
-            if following >= 0:
-                message = _assemble.decode_whole(data, total, limits, self._cache, self._copy)
-                if message is not None:
-                    self._offset += total
-                    if rest:
-                        pieces.append(data[total:])
-                    self._need = following
-                    if following:
-                        budget = following if following < _PIECES_BUDGET else _PIECES_BUDGET
-                        self._room = budget - rest
-                    return [message]
+                return self._scan(chunk)  # a fault: the scan names it
+        # The bytes start a message they complete: as feed's completing path.
+        self._need = total
+        return self._complete(chunk)
+
+    def _scan(self, data: bytes) -> List[Message]:
+        """Decode ``data``, the held bytes and the chunk joined (the first held byte
+        is ``data[0]``, no error stands), and hold its incomplete tail."""
+        end = len(data)
         messages, pos, fault = _assemble.decode_frames(
-            data, 0, end, limits, self._cache, -1, self._copy
+            data, 0, end, self._limits, self._cache, -1, self._copy
         )
         base = self._offset
         self._offset = base + pos
         if fault is not None:
             if pos < end:
-                buffer += memoryview(data)[pos:]
+                self._buffer += memoryview(data)[pos:]
             self._fail(errors.fault_error(fault, base), messages)
         rest = end - pos
         if rest:
             # An incomplete message, its prelude checked if all 12 bytes are here.
-            pieces.append(data[pos:])
+            self._pieces.append(data[pos:])
             if rest >= PRELUDE_LENGTH:
-                need = self._need = _unpack_u32(data, pos)[0]
-                self._room = (need if need < _PIECES_BUDGET else _PIECES_BUDGET) - rest
+                self._hold(_unpack_u32(data, pos)[0], rest)
             else:
                 self._need = 0
         return messages
+
+    def _hold(self, need: int, held: int) -> None:
+        """Note that the pieces hold ``held`` bytes (all the held bytes) of a
+        message of ``need`` bytes whose prelude passed: feed's fast path appends
+        chunks to them up to the budget, and its completing path takes the chunk
+        that completes the message (the held bytes are all pieces)."""
+        self._need = need
+        if need <= _PIECES_BUDGET:
+            self._room = need - held
+            self._completes = _COMPLETING_CHUNK
+        else:
+            self._room = _PIECES_BUDGET - held
+            self._completes = -1
 
     def _note_need(self, buffer: bytearray) -> None:
         """Record how many bytes the held (incomplete, fault-free) message needs."""
         # The decoder checked the prelude of the held bytes if all 12 are there.
         held = len(buffer)
         if held >= PRELUDE_LENGTH:
-            need = self._need = int.from_bytes(buffer[:4], "big")
-            room = need - held
-            self._room = room if room < _PIECES_BUDGET else _PIECES_BUDGET
+            need = int.from_bytes(buffer[:4], "big")
+            if need <= _PIECES_BUDGET:
+                # Held as a piece, so the chunk that completes it takes feed's
+                # completing path (which joins the pieces only).
+                self._pieces.append(bytes(buffer))
+                buffer.clear()
+                self._hold(need, held)
+            else:
+                self._need = need
+                room = need - held
+                self._room = room if room < _PIECES_BUDGET else _PIECES_BUDGET
+                self._completes = -1
         else:
             self._need = 0
 
-    def _feed_buffered(self, buffer: bytearray, chunk: Buffer) -> Tuple[Any, int, Any, int]:
-        """Append the chunk to the held bytes and decode them all."""
-        buffer += chunk
-        messages, pos, fault = _assemble.decode_frames(
-            buffer, 0, len(buffer), self._limits, self._cache
-        )
-        if pos:
-            del buffer[:pos]
-        base = self._offset
-        self._offset = base + pos
-        if buffer and fault is None:
-            self._note_need(buffer)
-        return messages, pos, fault, base
-
     def _feed_completing(
         self, buffer: bytearray, chunk: bytes, held: int, need: int
-    ) -> Tuple[Any, int, Any, int]:
+    ) -> Tuple[Any, Any, int]:
         """Complete the held message with the chunk's first bytes, then decode the rest.
 
         Same messages, faults, offsets and held bytes as decoding the held
@@ -331,16 +380,21 @@ class Decoder:
         else:
             buffer += memoryview(chunk)[:split]
             first = buffer
-        messages, pos, fault = decode_frames(first, 0, need, limits, cache)
+        copy = self._copy
+        messages, pos, fault = decode_frames(first, 0, need, limits, cache, 1, copy)
+        if not copy and first is buffer and messages:
+            # The bytearray is reused: a read-only view of the payload's own copy.
+            (message,) = messages
+            messages = [_new(Message, (message.headers, memoryview(message.payload)))]
         if fault is not None:
             # Nothing was consumed: hold everything, as a joined decode would.
             if first is buffer:
                 buffer += memoryview(chunk)[split:]
             else:
                 buffer += chunk
-            return messages, 0, fault, base
+            return messages, fault, base
         end = len(chunk)
-        more, pos, fault = decode_frames(chunk, split, end, limits, cache)
+        more, pos, fault = decode_frames(chunk, split, end, limits, cache, -1, copy)
         if more:
             messages += more
         buffer.clear()
@@ -351,7 +405,7 @@ class Decoder:
         # Offsets in the chunk are relative to its first byte, ``held`` bytes on.
         base += held
         self._offset = base + pos
-        return messages, pos, fault, base
+        return messages, fault, base
 
     def _gather(self) -> bytearray:
         """The held bytes, the pieces joined into the bytearray (lock held)."""

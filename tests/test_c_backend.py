@@ -150,6 +150,7 @@ def test_the_cdef_is_the_marked_region_of_the_header():
         "es_decode_batch",
         "es_check_frame",
         "es_check_one",
+        "es_check_next",
         "es_walk_headers",
         "es_walk_block",
         "es_frame_crcs",

@@ -209,3 +209,30 @@ def test_random_chunkings_through_the_decoder(batch, data):
 def test_random_chunkings_of_arbitrary_bytes(blob, data):
     chunks = data.draw(chunkings(blob))
     assert _feed_all("c", chunks) == _feed_all("python", chunks)
+
+
+# Fewer examples than the others: one call per example, so they stay quick (~2 s).
+@settings(max_examples=min(_DEFAULT, 120), deadline=None)
+@given(st.lists(messages, min_size=1, max_size=3), limits_strategy, st.data())
+def test_check_next_is_a_scan_that_finds_one_message_then_an_incomplete_one(batch, limits, data):
+    # The Decoder's completing path: both backends agree, and a nonzero answer means
+    # exactly what a scan of buf[:end] says (one message of `total` bytes, then an
+    # incomplete one whose prelude passed if its 12 bytes are there).
+    buf = bytearray(b"".join(wire(m) for m in batch))
+    if data.draw(st.booleans()):
+        bit = data.draw(st.integers(0, len(buf) * 8 - 1))
+        buf[bit // 8] ^= 1 << (bit % 8)
+    buf = bytes(buf)
+    first = struct.unpack_from(">I", buf)[0]
+    total = data.draw(st.one_of(st.just(first), st.integers(0, len(buf) + 4)))
+    end = data.draw(st.integers(0, len(buf)))
+    max_payload, max_block = limits.max_payload, limits.max_header_block
+    got = _backend_python.check_next(buf, total, end, max_payload, max_block)
+    assert _backend_c.check_next(buf, total, end, max_payload, max_block) == got
+    frames, pos, fault = _backend_python.scan_frames(buf, 0, end, limits)
+    scan_says = len(frames) == 1 and pos == total and fault is None
+    assert bool(got) == scan_says
+    if got:
+        assert got & 0xFFFFFFFF == frames[0][1]  # the payload start
+        following = struct.unpack_from(">I", buf, total)[0] if end - total >= 12 else 0
+        assert got >> 32 == following

@@ -21,7 +21,8 @@ from eventstream import _active
 
 
 class _CountingBackend(SimpleNamespace):
-    """The active backend, with the bytes each scan_frames or check_one call is given counted."""
+    """The active backend, with the bytes each scan_frames, check_one or check_next
+    call is given counted."""
 
     def __init__(self, real: Any) -> None:
         super().__init__(**{k: getattr(real, k) for k in dir(real) if not k.startswith("__")})
@@ -40,6 +41,13 @@ class _CountingBackend(SimpleNamespace):
             return real_check_one(buf, length, *args)
 
         self.check_one = check_one
+        real_check_next = real.check_next
+
+        def check_next(buf: Any, total: int, end: int, *args: Any) -> Any:
+            self.scanned.append(end)  # feed's completing path: the message and what follows
+            return real_check_next(buf, total, end, *args)
+
+        self.check_next = check_next
 
 
 @pytest.mark.parametrize("chunk", [1, 7, 100, 1024, 4096])
@@ -60,3 +68,25 @@ def test_a_held_message_reaches_the_backend_only_when_complete(
     # plus a chunk each time); after that, only the completing call scans.
     assert sum(counting.scanned) <= 3 * len(wire) + len(counting.scanned) * (11 + chunk)
     assert len(counting.scanned) <= 3 * (12 // chunk + 2) + 3
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 100, 509])
+def test_small_messages_reach_the_backend_once_each(
+    backend: str, chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Messages within the pieces budget take feed's completing path: one backend
+    # call per message, given the message and at most one chunk after it.
+    message = eventstream.Message({":event-type": "TranscriptEvent"}, b"t" * 700)
+    one = eventstream.encode(message)
+    wire = one * 200
+    counting = _CountingBackend(_active.backend)
+    monkeypatch.setattr(_active, "backend", counting)
+    decoder = eventstream.Decoder()
+    got = []
+    for i in range(0, len(wire), chunk):
+        got += decoder.feed(wire[i : i + chunk])
+    decoder.close()
+    assert got == [message] * 200
+    # (+1: a header block not cached yet is walked by a scan of its message.)
+    assert len(counting.scanned) <= 200 + 1
+    assert sum(counting.scanned) <= len(wire) + 201 * chunk + len(one)

@@ -497,6 +497,40 @@ static void test_frame_faults(void) {
     CHECK_EQ(decode_one(f, n, &s_default_limits, fault), ES_ERR_HEADER_TYPE_UNKNOWN);
 }
 
+/* es_check_next: one complete message, then at most the incomplete start of the next. */
+static void test_check_next(void) {
+    uint8_t f[256];
+    const uint32_t mp = s_default_limits.max_payload, mb = s_default_limits.max_header_block;
+    size_t n = make_frame(f, (const uint8_t *)"\x01" "a\x02\x05", 4, (const uint8_t *)"abcd", 4);
+    size_t k;
+    CHECK_EQ(n, 24);
+    CHECK_EQ(make_frame(f + n, NULL, 0, (const uint8_t *)"0123456789", 10), 26);
+    /* nothing or fewer than 12 bytes after it: the payload start, next_total 0 */
+    for (k = 0; k < 12; k++) {
+        CHECK_EQ(es_check_next(f, n, n + k, mp, mb), 12 + 4);
+    }
+    /* the next prelude is here and passes, its message incomplete: its length too */
+    for (k = 12; k < 26; k++) {
+        CHECK_EQ(es_check_next(f, n, n + k, mp, mb), ((uint64_t)26 << 32) | (12 + 4));
+    }
+    /* the next message complete, or fewer bytes than total: 0 (the caller scans) */
+    CHECK_EQ(es_check_next(f, n, n + 26, mp, mb), 0);
+    CHECK_EQ(es_check_next(f, n, n - 1, mp, mb), 0);
+    /* a wrong total, a fault in the message, or a next prelude that fails: 0 */
+    CHECK_EQ(es_check_next(f, n - 1, n + 12, mp, mb), 0);
+    CHECK_EQ(es_check_next(f, n, n + 12, 3, mb), 0);
+    CHECK_EQ(es_check_next(f, n, n + 12, 10, mb), ((uint64_t)26 << 32) | (12 + 4));
+    CHECK_EQ(es_check_next(f, n, n + 12, 10, 3), 0);
+    f[n - 1] ^= 1;
+    CHECK_EQ(es_check_next(f, n, n + 12, mp, mb), 0);
+    f[n - 1] ^= 1;
+    f[n + 8] ^= 1; /* the next prelude's CRC */
+    CHECK_EQ(es_check_next(f, n, n + 12, mp, mb), 0);
+    CHECK_EQ(es_check_next(f, n, n + 11, mp, mb), 12 + 4);
+    f[n + 8] ^= 1;
+    CHECK_EQ(es_check_next(f, n, n + 12, 9, mb), 0); /* the next payload (10) over the limit */
+}
+
 /* ------------------------------------------------------------ batches */
 
 static void test_batch(void) {
@@ -655,6 +689,7 @@ int main(int argc, char **argv) {
     test_vectors(vectors);
     test_header_faults();
     test_frame_faults();
+    test_check_next();
     test_batch();
     test_encode();
     printf("%d passed, %d failed\n", s_passed, s_failed);
