@@ -103,6 +103,8 @@ class Decoder:
         # memoryview of the chunk (bytes) or of a private copy as its payload.
         self._copy = copy
         self._limits = limits or DEFAULT_LIMITS
+        # The two limits check_next takes, read once (Limits cannot change).
+        self._max_payload, self._max_header_block = self._limits[:2]
         self._cache = decode_cache_for(self._limits)
         # The held bytes: self._buffer's, then those of the bytes objects in
         # self._pieces (the fast path's appends, or a chunk's tail).  The
@@ -219,13 +221,13 @@ class Decoder:
         pieces.append(chunk)
         data = b"".join(pieces)  # chunk itself if there were no pieces
         pieces.clear()
-        self._room = 0  # set again if a message stays held
         need = self._need
         end = len(data)
         # A rest as long as the message most likely holds more: one scan.
         if end - need < need:
-            limits = self._limits
-            found = _active.backend.check_next(data, need, end, limits[0], limits[1])
+            found = _active.backend.check_next(
+                data, need, end, self._max_payload, self._max_header_block
+            )
         else:
             found = 0
         if found:
@@ -238,17 +240,20 @@ class Decoder:
                     message = _new(Message, (headers, memoryview(data)[ps : need - 4]))
                 self._offset += need
                 following = self._need = found >> 32
-                if end > need:
-                    rest = end - need
+                if following:  # self._hold(following, end - need), inlined
                     pieces.append(data[need:])
-                    if following:  # self._hold(following, rest), inlined
-                        if following <= _PIECES_BUDGET:
-                            self._room = following - rest
-                            self._completes = _COMPLETING_CHUNK
-                        else:
-                            self._room = _PIECES_BUDGET - rest
-                            self._completes = -1
+                    if following <= _PIECES_BUDGET:
+                        self._room = following + need - end
+                        self._completes = _COMPLETING_CHUNK
+                    else:
+                        self._room = _PIECES_BUDGET + need - end
+                        self._completes = -1
+                else:
+                    self._room = 0
+                    if end > need:  # less than a prelude
+                        pieces.append(data[need:])
                 return [message]
+        self._room = 0  # set again if a message stays held
         return self._scan(data)
 
     def _feed(self, chunk: bytes) -> List[Message]:
@@ -324,7 +329,14 @@ class Decoder:
             # An incomplete message, its prelude checked if all 12 bytes are here.
             self._pieces.append(data[pos:])
             if rest >= PRELUDE_LENGTH:
-                self._hold(_unpack_u32(data, pos)[0], rest)
+                # self._hold(need, rest), inlined
+                need = self._need = _unpack_u32(data, pos)[0]
+                if need <= _PIECES_BUDGET:
+                    self._room = need - rest
+                    self._completes = _COMPLETING_CHUNK
+                else:
+                    self._room = _PIECES_BUDGET - rest
+                    self._completes = -1
             else:
                 self._need = 0
         return messages
