@@ -173,7 +173,7 @@ class Decoder:
         try:
             n = len(chunk)
             room = self._room
-            if 0 < n < room:
+            if n < room and n:
                 # The held message's length is known and this chunk does not
                 # complete it: nothing can be decoded or fail yet.  (Small
                 # chunks take this path for all but one or two chunks of each
