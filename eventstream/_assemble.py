@@ -355,6 +355,7 @@ def decode_frames(
         if src.format != "B" or src.ndim != 1:
             src = src.cast("B")
     last = _EMPTY_HEADERS
+    last_block = b""
     for bs, ps, pe, info in frames:
         if info == -1:  # HEADERS_SAME
             headers = last
@@ -362,7 +363,9 @@ def decode_frames(
             headers = _EMPTY_HEADERS
         else:
             block: bytes = buf[bs:ps] if is_bytes else bytes(src[bs:ps])  # type: ignore[assignment]
-            cached = cache.get(block)
+            # A backend that marks no HEADERS_SAME: the previous block's bytes
+            # compare for less than a hash and a lookup.
+            cached = last if block == last_block else cache.get(block)
             if cached is None:
                 walked = walk_block(backend, block, bs, bs - 12, limits)
                 if not isinstance(walked, Headers):
@@ -370,6 +373,7 @@ def decode_frames(
                 cached = walked
                 remember_block(cache, block, cached)
             headers = last = cached
+            last_block = block
         payload = src[ps:pe] if is_bytes else bytes(src[ps:pe])
         messages.append(_new(Message, (headers, payload)))
     return messages, pos, fault
