@@ -363,17 +363,20 @@ def decode_frames(
             headers = _EMPTY_HEADERS
         else:
             block: bytes = buf[bs:ps] if is_bytes else bytes(src[bs:ps])  # type: ignore[assignment]
-            # A backend that marks no HEADERS_SAME: the previous block's bytes
-            # compare for less than a hash and a lookup.
-            cached = last if block == last_block else cache.get(block)
-            if cached is None:
-                walked = walk_block(backend, block, bs, bs - 12, limits)
-                if not isinstance(walked, Headers):
-                    return messages, bs - 12, walked
-                cached = walked
-                remember_block(cache, block, cached)
-            headers = last = cached
-            last_block = block
+            if block == last_block:
+                # A backend that marks no HEADERS_SAME: comparing with the previous
+                # block costs less than a hash and a lookup.
+                headers = last
+            else:
+                cached = cache.get(block)
+                if cached is None:
+                    walked = walk_block(backend, block, bs, bs - 12, limits)
+                    if not isinstance(walked, Headers):
+                        return messages, bs - 12, walked
+                    cached = walked
+                    remember_block(cache, block, cached)
+                headers = last = cached
+                last_block = block
         payload = src[ps:pe] if is_bytes else bytes(src[ps:pe])
         messages.append(_new(Message, (headers, payload)))
     return messages, pos, fault
