@@ -10,6 +10,10 @@ each function makes as few calls and reads as few results as it can:
   lengths, two limits and message CRC, and that the message fills the buffer,
   in one call of plain integer arguments (every cffi argument costs time, and
   a Python wrapper would cost more).
+* ``check_next`` (the Decoder's path for a chunk that completes a held
+  message) is ``es_check_next`` itself: ``es_check_one``'s checks of the
+  message, and the prelude checks of the next one if its 12 bytes are there, in
+  one call; the result packs the next message's length and the payload start.
 * ``scan_frames``: ``es_decode_batch`` checks every complete message of the
   buffer in one call and marks a block equal to the previous non-empty one, so
   the shared layer neither slices nor looks it up again.  It walks no block

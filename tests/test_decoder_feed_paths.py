@@ -1,8 +1,10 @@
 """Decoder.feed's shortcuts for small chunks, held to the frame scan's results.
 
 ``feed`` decodes a chunk that completes one message (and leaves at most the
-prelude of the next) with a single-message check and a prelude checked in
-Python, and sends everything else to the frame scan.  These tests feed streams
+incomplete start of the next) with one backend call (``check_next``: the
+message, and the next prelude if its 12 bytes are there), holds a chunk that
+completes nothing once its prelude passed (checked in Python), and sends
+everything else to the frame scan.  These tests feed streams
 in chunks of every size and check, after every feed, what the scan of the whole
 stream says: which messages are out by then, ``position``, ``pending``, and
 that a fault is raised by the first feed that brings the bytes showing it, with
