@@ -671,6 +671,30 @@ static void fz_check_single_frames(const fz_result *ref, const uint8_t *buf, siz
             FUZZ_CHECK(one == expect, "es_check_one at %zu: %lld, want %lld", pos, (long long)one,
                        (long long)expect);
         }
+        if (n - pos >= 4) {
+            /* es_check_next (the Decoder's completing path) with the message's own length and
+             * a few ends: nonzero exactly when es_check_frame finds that message complete and
+             * valid in buf[pos:pos+end], and what follows it is under 12 bytes or a prelude
+             * es_check_frame passes as incomplete. */
+            size_t total = fz_be32(buf + pos), rest = n - pos, e;
+            size_t ends[5] = {rest, total + 11, total + 12, total + 40, total - 1};
+            for (e = 0; e < 5; e++) {
+                size_t end = ends[e] < rest ? ends[e] : rest;
+                uint64_t next = es_check_next(buf + pos, total, end, lim->max_payload, lim->max_header_block);
+                uint64_t first = es_check_frame(buf + pos, 0, end, lim, NULL);
+                uint64_t expect_next = 0;
+                if ((first >> 63) == 0 && first > 0xffffffffu && (first >> 32) == total) {
+                    uint64_t ps = (first & 0xffffffffu) + 12;
+                    if (end - total < 12) {
+                        expect_next = ps;
+                    } else if (es_check_frame(buf + pos, total, end, lim, NULL) == 0) {
+                        expect_next = ((uint64_t)fz_be32(buf + pos + total) << 32) | ps;
+                    }
+                }
+                FUZZ_CHECK(next == expect_next, "es_check_next at %zu, total %zu, end %zu: %llu, want %llu",
+                           pos, total, end, (unsigned long long)next, (unsigned long long)expect_next);
+            }
+        }
         if (i < ref->n_frames ||
             (ref->has_fault && (ref->fault[0] <= ES_ERR_HEADER_NAME_EMPTY && ref->fault[0] >= ES_ERR_HEADER_VALUE_UTF8)) ||
             (ref->has_fault && ref->fault[0] == ES_ERR_HEADER_COUNT_LIMIT)) {
