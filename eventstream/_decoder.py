@@ -206,16 +206,17 @@ class Decoder:
             turn.append(token)
 
     def _complete(self, chunk: bytes) -> List[Message]:
-        """Decode the message of ``self._need`` bytes that the held pieces (if any)
-        and ``chunk`` complete, and hold what follows it (lock held).
+        """Decode the held pieces (if any) and ``chunk`` joined, whose first bytes
+        start a message of ``self._need`` bytes (0: unknown), and hold the tail
+        (lock held, no error stands).
 
         The common case of small chunks (feed's completing path, and _feed for
-        bytes that start with a whole message): one copy joins the pieces and
-        the chunk, one backend call (``check_next``) checks the message and the
-        prelude of the next one if its 12 bytes are here, and a cache lookup
-        gives the headers.  Anything else (more messages, a fault, a header
-        block no cache holds) takes the scan, which finds the same messages and
-        names the fault.
+        bytes that start with a whole message) first: the bytes complete one
+        message and leave at most the incomplete start of the next.  One backend
+        call (``check_next``) checks the message and the next prelude if its 12
+        bytes are here, and a cache lookup gives the headers.  Anything else
+        (more messages, a fault, a header block no cache holds) takes the scan,
+        which finds the same messages and names the fault.
         """
         pieces = self._pieces
         pieces.append(chunk)
@@ -223,38 +224,61 @@ class Decoder:
         pieces.clear()
         need = self._need
         end = len(data)
-        # A rest as long as the message most likely holds more: one scan.
+        # A rest as long as the message most likely holds more: the scan.
         if end - need < need:
             found = _active.backend.check_next(
                 data, need, end, self._max_payload, self._max_header_block
             )
-        else:
-            found = 0
-        if found:
-            ps = found & 0xFFFFFFFF
-            headers = self._cache.get(data[12:ps]) if ps != 12 else _EMPTY_HEADERS
-            if headers is not None:
-                if self._copy:
-                    message = _new(Message, (headers, data[ps : need - 4]))
-                else:
-                    message = _new(Message, (headers, memoryview(data)[ps : need - 4]))
-                self._offset += need
-                following = self._need = found >> 32
-                if following:  # self._hold(following, end - need), inlined
-                    pieces.append(data[need:])
-                    if following <= _PIECES_BUDGET:
-                        self._room = following + need - end
-                        self._completes = _COMPLETING_CHUNK
+            if found:
+                ps = found & 0xFFFFFFFF
+                headers = self._cache.get(data[12:ps]) if ps != 12 else _EMPTY_HEADERS
+                if headers is not None:
+                    if self._copy:
+                        message = _new(Message, (headers, data[ps : need - 4]))
                     else:
-                        self._room = _PIECES_BUDGET + need - end
-                        self._completes = -1
-                else:
-                    self._room = 0
-                    if end > need:  # less than a prelude
+                        message = _new(Message, (headers, memoryview(data)[ps : need - 4]))
+                    self._offset += need
+                    following = self._need = found >> 32
+                    if following:  # self._hold(following, end - need), inlined
                         pieces.append(data[need:])
-                return [message]
-        self._room = 0  # set again if a message stays held
-        return self._scan(data)
+                        if following <= _PIECES_BUDGET:
+                            self._room = following + need - end
+                            self._completes = _COMPLETING_CHUNK
+                        else:
+                            self._room = _PIECES_BUDGET + need - end
+                            self._completes = -1
+                    else:
+                        self._room = 0
+                        if end > need:  # less than a prelude
+                            pieces.append(data[need:])
+                    return [message]
+        # The scan: every complete message, then the incomplete tail or the fault.
+        messages, pos, fault = _assemble.decode_frames(
+            data, 0, end, self._limits, self._cache, -1, self._copy
+        )
+        base = self._offset
+        self._offset = base + pos
+        rest = end - pos
+        if fault is not None:
+            if rest:
+                self._buffer += memoryview(data)[pos:]
+            self._fail(errors.fault_error(fault, base), messages)
+        if rest >= PRELUDE_LENGTH:
+            # An incomplete message whose prelude passed: self._hold(need, rest), inlined.
+            pieces.append(data[pos:])
+            need = self._need = _unpack_u32(data, pos)[0]
+            if need <= _PIECES_BUDGET:
+                self._room = need - rest
+                self._completes = _COMPLETING_CHUNK
+            else:
+                self._room = _PIECES_BUDGET - rest
+                self._completes = -1
+        else:
+            self._room = 0
+            self._need = 0
+            if rest:
+                pieces.append(data[pos:])
+        return messages
 
     def _feed(self, chunk: bytes) -> List[Message]:
         """feed's full path: every case its two short paths do not take."""
@@ -306,40 +330,10 @@ class Decoder:
                     pieces.append(chunk)
                     self._hold(total, end)
                     return []
-                return self._scan(chunk)  # a fault: the scan names it
-        # The bytes start a message they complete: as feed's completing path.
+                total = 0  # a fault: the scan names it
+        # The bytes start a message they complete (or a fault: total 0, the scan).
         self._need = total
         return self._complete(chunk)
-
-    def _scan(self, data: bytes) -> List[Message]:
-        """Decode ``data``, the held bytes and the chunk joined (the first held byte
-        is ``data[0]``, no error stands), and hold its incomplete tail."""
-        end = len(data)
-        messages, pos, fault = _assemble.decode_frames(
-            data, 0, end, self._limits, self._cache, -1, self._copy
-        )
-        base = self._offset
-        self._offset = base + pos
-        if fault is not None:
-            if pos < end:
-                self._buffer += memoryview(data)[pos:]
-            self._fail(errors.fault_error(fault, base), messages)
-        rest = end - pos
-        if rest:
-            # An incomplete message, its prelude checked if all 12 bytes are here.
-            self._pieces.append(data[pos:])
-            if rest >= PRELUDE_LENGTH:
-                # self._hold(need, rest), inlined
-                need = self._need = _unpack_u32(data, pos)[0]
-                if need <= _PIECES_BUDGET:
-                    self._room = need - rest
-                    self._completes = _COMPLETING_CHUNK
-                else:
-                    self._room = _PIECES_BUDGET - rest
-                    self._completes = -1
-            else:
-                self._need = 0
-        return messages
 
     def _hold(self, need: int, held: int) -> None:
         """Note that the pieces hold ``held`` bytes (all the held bytes) of a
