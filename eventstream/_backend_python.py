@@ -208,6 +208,7 @@ def scan_frames(
     if end - pos < 12 or max_frames == 0:
         return frames, pos, None
     max_body = max_payload + 16  # total_length - headers_length at most
+    last_prelude = end - 12  # the last offset a whole prelude starts at
     total, headers_len, prelude_crc = _unpack_prelude(src, pos)
     while True:
         body_len = total - headers_len
@@ -225,7 +226,7 @@ def scan_frames(
             break  # incomplete
         crc_at = after - 4
         body = src[pos + 8 : crc_at] if total < _COPY_BELOW else memoryview(src)[pos + 8 : crc_at]
-        if after + 12 <= end:
+        if after <= last_prelude:
             # The message CRC and the next message's prelude, read at once.
             stored, total, next_len, next_crc = _unpack_crc_prelude(src, crc_at)
         else:
@@ -238,44 +239,7 @@ def scan_frames(
         # The last slot: -2 (HEADERS_NOT_WALKED: this backend walks no block here), 0 empty.
         frames.append((start, start + headers_len, crc_at, -2 if headers_len else 0))
         pos = after
-        max_frames -= 1
-        if total < 0 or max_frames == 0:
-            break
-        headers_len = next_len
-        prelude_crc = next_crc
-    return frames, pos, None
-    total, headers_len, prelude_crc = _unpack_prelude(src, pos)
-    while True:
-        payload_len = total - 16 - headers_len
-        # Every prelude check in one condition (a negative payload length is a
-        # total_length below 16 or a headers_length past it); _prelude_fault says
-        # which failed first.
-        if (
-            crc(src[pos : pos + 8]) != prelude_crc
-            or payload_len < 0
-            or payload_len > max_payload
-            or headers_len > max_block
-        ):
-            return frames, pos, _prelude_fault(src, pos, limits)
-        crc_at = pos + total - 4
-        if crc_at + 4 > end:
-            break  # incomplete
-        body = src[pos + 8 : crc_at] if total < _COPY_BELOW else memoryview(src)[pos + 8 : crc_at]
-        if end - crc_at >= 16:
-            # The message CRC and the next message's prelude, read at once.
-            stored, total, next_len, next_crc = _unpack_crc_prelude(src, crc_at)
-        else:
-            stored = _unpack_u32(src, crc_at)[0]
-            total = -1  # fewer than 12 bytes follow
-        if crc(body, prelude_crc) != stored:
-            fault = (E.FAULT_MESSAGE_CRC, crc_at, pos, stored, crc(body, prelude_crc))
-            return frames, pos, fault
-        start = pos + 12
-        # The last slot: -2 (HEADERS_NOT_WALKED: this backend walks no block here), 0 empty.
-        frames.append((start, start + headers_len, crc_at, -2 if headers_len else 0))
-        pos = crc_at + 4
-        max_frames -= 1
-        if total < 0 or max_frames == 0:
+        if total < 0 or (max_frames > 0 and len(frames) == max_frames):
             break
         headers_len = next_len
         prelude_crc = next_crc
