@@ -209,13 +209,15 @@ def scan_frames(
         return frames, pos, None
     max_body = max_payload + 16  # total_length - headers_length at most
     last_prelude = end - 12  # the last offset a whole prelude starts at
+    bounded = max_frames > 0
     total, headers_len, prelude_crc = _unpack_prelude(src, pos)
     while True:
         body_len = total - headers_len
+        crc_from = pos + 8  # the prelude CRC field: the message CRC covers it on
         # Every prelude check in one condition (body_len < 16: a total_length below
         # 16 or a headers_length past it); _prelude_fault says which failed first.
         if (
-            crc(src[pos : pos + 8]) != prelude_crc
+            crc(src[pos:crc_from]) != prelude_crc
             or body_len < 16
             or body_len > max_body
             or headers_len > max_block
@@ -225,7 +227,7 @@ def scan_frames(
         if after > end:
             break  # incomplete
         crc_at = after - 4
-        body = src[pos + 8 : crc_at] if total < _COPY_BELOW else memoryview(src)[pos + 8 : crc_at]
+        body = src[crc_from:crc_at] if total < _COPY_BELOW else memoryview(src)[crc_from:crc_at]
         if after <= last_prelude:
             # The message CRC and the next message's prelude, read at once.
             stored, total, next_len, next_crc = _unpack_crc_prelude(src, crc_at)
@@ -239,7 +241,7 @@ def scan_frames(
         # The last slot: -2 (HEADERS_NOT_WALKED: this backend walks no block here), 0 empty.
         frames.append((start, start + headers_len, crc_at, -2 if headers_len else 0))
         pos = after
-        if total < 0 or (max_frames > 0 and len(frames) == max_frames):
+        if total < 0 or (bounded and len(frames) == max_frames):
             break
         headers_len = next_len
         prelude_crc = next_crc
