@@ -197,11 +197,20 @@ uint64_t es_check_frame(const uint8_t *buf, size_t pos, size_t end, const es_lim
     return ((uint64_t)total << 32) | (uint64_t)headers_len;
 }
 
-int64_t es_check_one(const uint8_t *buf, size_t len, uint32_t max_payload, uint32_t max_header_block) {
+int64_t es_check_one(
+    const uint8_t *buf,
+    size_t len,
+    uint32_t max_payload,
+    uint32_t max_header_block,
+    const uint8_t *same,
+    size_t same_len) {
     size_t total = 0, headers_len = 0;
     es_limits limits = {max_payload, max_header_block, 0, 0};
     if (s_check_frame(buf, 0, len, &limits, NULL, &total, &headers_len) != 0 || total != len) {
         return 0;
+    }
+    if (headers_len != 0 && same_len == headers_len && memcmp(buf + ES_PRELUDE_LEN, same, same_len) == 0) {
+        return -(int64_t)(ES_PRELUDE_LEN + headers_len);
     }
     return (int64_t)(ES_PRELUDE_LEN + headers_len);
 }

@@ -187,9 +187,17 @@ uint64_t es_check_frame(const uint8_t *buf, size_t pos, size_t end, const es_lim
  * exactly one message that passes every check of es_check_frame under these two
  * limits (the header walk is the caller's), else 0: a fault, too few bytes or bytes
  * after the message.  The caller then takes the general path, which says which.
- * Plain integer arguments, so the binding passes them without a struct.
+ * The payload start is returned negated when the header block is not empty and
+ * equals same[0:same_len] (the caller's last block: it then needs no slice and no
+ * lookup).  Plain arguments, so the binding passes them without a struct.
  */
-int64_t es_check_one(const uint8_t *buf, size_t len, uint32_t max_payload, uint32_t max_header_block);
+int64_t es_check_one(
+    const uint8_t *buf,
+    size_t len,
+    uint32_t max_payload,
+    uint32_t max_header_block,
+    const uint8_t *same,
+    size_t same_len);
 
 /* What es_decode_batch reads (limits, where to write) and fills (the arrays).
  * Set once and reused: a call only writes the arrays.  One es_batch per call in

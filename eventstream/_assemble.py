@@ -60,19 +60,39 @@ MAX_HEADERS = 32
 MAX_HEADER_ENTRIES = 512
 MAX_HEADER_BYTES = 128
 
-# Header blocks (their bytes) and their headers, validated under one Limits value:
-# one such dict per Limits value (decode_cache_for), so a lookup never skips a
-# check.  A plain dict: its lookups are the hot path of every decode.
-DecodeCache = Dict[bytes, Headers]
-
 header_cache: Dict[bytes, Header] = {}
+
+_EMPTY_HEADERS = new_headers([])
+
+
+class DecodeCache(Dict[bytes, Headers]):
+    """Header blocks (their bytes) and their headers, validated under one Limits
+    value: one per Limits value (decode_cache_for), so a lookup never skips a check.
+    A dict: its lookups are the hot path of every decode.
+
+    ``last``: ``(block, len(block), headers)`` of a block decode() found here.
+    ``check_one`` compares a message's block with it in place, so a message that
+    repeats it (as a stream's messages do) needs no block slice and no hashing.
+    It is set when a lookup hits (a block seen once does not replace it) and
+    replaced whole, so a thread reads a matching triple.
+    """
+
+    __slots__ = ("last",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last: Tuple[bytes, int, Headers] = _NO_LAST
+
+
+# No block yet (check_one never matches an empty block).
+_NO_LAST: Tuple[bytes, int, Headers] = (b"", 0, _EMPTY_HEADERS)
 
 # The decode caches by Limits value.  At most MAX_CACHES are kept here (the oldest
 # made is dropped first; a Decoder holding one keeps it for itself), so a process
 # that decodes under many distinct limits holds a bounded number of caches.  The
 # default limits' cache is always kept (it is made first, and never dropped).
 MAX_CACHES = 8
-_decode_caches: Dict[Limits, DecodeCache] = {DEFAULT_LIMITS: {}}
+_decode_caches: Dict[Limits, DecodeCache] = {DEFAULT_LIMITS: DecodeCache()}
 
 
 def decode_cache_for(limits: Limits) -> DecodeCache:
@@ -90,7 +110,8 @@ def decode_cache_for(limits: Limits) -> DecodeCache:
             # Anyone still holding it keeps a working cache, emptied to free memory
             # at once.
             dropped.clear()
-        cache = _decode_caches.setdefault(limits, {})
+            dropped.last = _NO_LAST
+        cache = _decode_caches.setdefault(limits, DecodeCache())
     return cache
 
 
@@ -114,6 +135,7 @@ def clear() -> None:
     """Empty every decode cache (tests and memory-conscious callers)."""
     for limits, cache in list(_decode_caches.items()):
         cache.clear()
+        cache.last = _NO_LAST
         if limits is not DEFAULT_LIMITS:
             _decode_caches.pop(limits, None)
     header_cache.clear()
@@ -121,7 +143,6 @@ def clear() -> None:
 
 # ------------------------------------------------------------------ headers from records
 
-_EMPTY_HEADERS = new_headers([])
 _new = tuple.__new__
 _object_new = object.__new__
 _int_from_bytes = int.from_bytes
@@ -198,6 +219,7 @@ def utf8_fault(block: bytes, base: int, frame: int, limits: Limits) -> E.Fault:
 
 _DEFAULT_CACHE = _decode_caches[DEFAULT_LIMITS]  # never dropped (clear() empties it)
 _BLOCK_END = 12 + MAX_BLOCK  # decode(): a block of at most MAX_BLOCK bytes ends here
+_DEFAULT_MAX_PAYLOAD, _DEFAULT_MAX_BLOCK = DEFAULT_LIMITS[0], DEFAULT_LIMITS[1]
 
 
 def decode(data: Buffer, *, limits: Optional[Limits] = None, copy: bool = True) -> Message:
@@ -213,14 +235,23 @@ def decode(data: Buffer, *, limits: Optional[Limits] = None, copy: bool = True) 
     incomplete and :class:`~eventstream.errors.TrailingDataError` if bytes follow it.
     """
     if limits is None or limits is DEFAULT_LIMITS:
+        # The default limits' two ints as constants: indexing a tuple subclass
+        # costs ~200 instructions each.
         limits, cache = DEFAULT_LIMITS, _DEFAULT_CACHE
+        max_payload, max_block = _DEFAULT_MAX_PAYLOAD, _DEFAULT_MAX_BLOCK
     else:
         cache = decode_cache_for(limits)
+        max_payload, max_block = limits[0], limits[1]
     if type(data) is not bytes:
         data = _immutable_bytes(data)
     # The fast path: exactly one valid message whose block is cached (or walks).
     backend = _active.backend
-    ps = backend.check_one(data, len(data), limits[0], limits[1])
+    last = cache.last
+    ps = backend.check_one(data, len(data), max_payload, max_block, last[0], last[1])
+    if ps < 0:  # the block of cache.last
+        if copy:
+            return _new(Message, (last[2], data[-ps:-4]))
+        return _new(Message, (last[2], memoryview(data)[-ps:-4]))
     if ps:
         headers: Optional[Headers]
         if ps == 12:
@@ -240,6 +271,10 @@ def decode(data: Buffer, *, limits: Optional[Limits] = None, copy: bool = True) 
                             if len(cache) >= MAX_ENTRIES:
                                 cache.clear()
                             cache[block] = headers
+            else:
+                # Seen before: the next message may repeat it (a block seen once, as
+                # in a stream of distinct blocks, does not replace the last one).
+                cache.last = (block, ps - 12, headers)
         if headers is not None:
             # One slice, one copy with the GIL held.  A GIL-free C copy of big payloads
             # was tried and dropped: it needs a zero-filled bytes(n) first, and a 16 MiB
@@ -302,15 +337,21 @@ def decode_whole(
     header block is not cached: :func:`decode_frames` then walks the block or
     reports the fault.
     """
-    ps = _active.backend.check_one(data, length, limits[0], limits[1])
-    if not ps:
+    last = cache.last
+    ps = _active.backend.check_one(data, length, limits[0], limits[1], last[0], last[1])
+    if ps < 0:  # the block of cache.last
+        headers: Optional[Headers] = last[2]
+        ps = -ps
+    elif not ps:
         return None
-    if ps == 12:
-        headers: Optional[Headers] = _EMPTY_HEADERS
+    elif ps == 12:
+        headers = _EMPTY_HEADERS
     else:
-        headers = cache.get(data[12:ps])
+        block = data[12:ps]
+        headers = cache.get(block)
         if headers is None:
             return None
+        cache.last = (block, ps - 12, headers)
     if copy:
         return _new(Message, (headers, data[ps : length - 4]))
     return _new(Message, (headers, memoryview(data)[ps : length - 4]))

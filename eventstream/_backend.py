@@ -37,10 +37,20 @@ class Backend(Protocol):
         """CRC32 (IEEE, as zlib) of ``data`` continuing from ``value``; any buffer,
         contiguous or not."""
 
-    def check_one(self, buf: bytes, length: int, max_payload: int, max_header_block: int) -> int:
+    def check_one(
+        self,
+        buf: bytes,
+        length: int,
+        max_payload: int,
+        max_header_block: int,
+        same: bytes,
+        same_len: int,
+    ) -> int:
         """The payload start (12 + headers_length) if ``buf`` (of ``length`` bytes)
         is exactly one message whose prelude, lengths, these two limits and message
-        CRC check, else 0.  The header block is not walked."""
+        CRC check, else 0.  Negated when the header block is not empty and equals
+        ``same`` (``same_len`` bytes: the caller's last block, which then needs no
+        slice and no lookup).  The header block is not walked."""
 
     def scan_frames(
         self, buf: Buffer, pos: int, end: int, limits: Limits, max_frames: int = ...

@@ -7,9 +7,9 @@ cffi call costs a few hundred nanoseconds, as much as building a message, so
 each function makes as few calls and reads as few results as it can:
 
 * ``check_one`` (decode()'s fast path) is ``es_check_one`` itself: the prelude,
-  lengths, two limits and message CRC, and that the message fills the buffer,
-  in one call of plain integer arguments (every cffi argument costs time, and
-  a Python wrapper would cost more).
+  lengths, two limits and message CRC, that the message fills the buffer, and
+  whether its block is the caller's last one, in one call of plain arguments
+  (every cffi argument costs time, and a Python wrapper would cost more).
 * ``scan_frames``: ``es_decode_batch`` checks every complete message of the
   buffer in one call and marks a block equal to the previous non-empty one, so
   the shared layer neither slices nor looks it up again.  It walks no block

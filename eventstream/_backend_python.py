@@ -114,11 +114,14 @@ def walk_headers(
     return d
 
 
-def check_one(buf: bytes, length: int, max_payload: int, max_header_block: int) -> int:
+def check_one(
+    buf: bytes, length: int, max_payload: int, max_header_block: int, same: bytes, same_len: int
+) -> int:
     """The payload start (12 + headers_length) if ``buf`` (``length`` bytes) is
     exactly one message whose prelude, lengths, limits and message CRC check,
-    else 0 (a fault, too few bytes or bytes after the message).  The header
-    block is not walked.  The fast path of ``decode()``."""
+    else 0 (a fault, too few bytes or bytes after the message); negated when the
+    header block is not empty and equals ``same`` (``same_len`` bytes).  The
+    header block is not walked.  The fast path of ``decode()``."""
     if length < 16:
         return 0
     total, headers_len, prelude_crc = _unpack_prelude(buf, 0)
@@ -134,7 +137,10 @@ def check_one(buf: bytes, length: int, max_payload: int, max_header_block: int) 
     body = buf[8:crc_at] if length < _COPY_BELOW else memoryview(buf)[8:crc_at]
     if zlib.crc32(body, prelude_crc) != _unpack_u32(buf, crc_at)[0]:
         return 0
-    return 12 + headers_len  # type: ignore[no-any-return]
+    ps: int = 12 + headers_len
+    if headers_len == same_len and headers_len and buf[12:ps] == same:
+        return -ps
+    return ps
 
 
 def _prelude_fault(src: Any, pos: int, limits: Limits) -> E.Fault:
