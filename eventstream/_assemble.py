@@ -246,12 +246,12 @@ def decode(data: Buffer, *, limits: Optional[Limits] = None, copy: bool = True) 
         data = _immutable_bytes(data)
     # The fast path: exactly one valid message whose block is cached (or walks).
     backend = _active.backend
-    last = cache.last
-    ps = backend.check_one(data, len(data), max_payload, max_block, last[0], last[1])
+    same, same_len, same_headers = cache.last
+    ps = backend.check_one(data, len(data), max_payload, max_block, same, same_len)
     if ps < 0:  # the block of cache.last
         if copy:
-            return _new(Message, (last[2], data[-ps:-4]))
-        return _new(Message, (last[2], memoryview(data)[-ps:-4]))
+            return _new(Message, (same_headers, data[-ps:-4]))
+        return _new(Message, (same_headers, memoryview(data)[-ps:-4]))
     if ps:
         headers: Optional[Headers]
         if ps == 12:

@@ -302,3 +302,48 @@ def test_every_truncation_is_a_truncated_stream_error(cut):
 def test_errors_are_value_errors_of_one_base():
     error = pytest.raises(EventStreamError, eventstream.decode, b'{"message": "denied"}').value
     assert isinstance(error, ValueError) and isinstance(error, DecodeError)
+
+
+def test_a_repeated_header_block_is_matched_in_place_and_only_under_its_limits():
+    from eventstream import _assemble
+
+    _assemble.clear()
+    block = header(b":event-type", 7, string_value(b"Transcript")) + header(b"n", 2, b"\x05")
+    messages = [frame(block, b"payload %d" % i) for i in range(4)]
+    first, second, *rest = (eventstream.decode(m) for m in messages)
+    cache = _assemble.decode_cache_for(eventstream.DEFAULT_LIMITS)
+    # Walked once, found in the cache once: then it is the cache's last block, and
+    # the messages after it share its Headers without a lookup.
+    assert cache.last[0] == block and cache.last[2] is second.headers
+    assert all(m.headers is second.headers for m in rest)
+    assert [m.payload for m in (first, second, *rest)] == [b"payload %d" % i for i in range(4)]
+    # Another block of the same length is not mistaken for it.
+    other = header(b":event-type", 7, string_value(b"Transcripu")) + header(b"n", 2, b"\x05")
+    assert eventstream.decode(frame(other)).headers[":event-type"] == "Transcripu"
+    # Stricter limits have their own cache and last block: the limit still applies.
+    with pytest.raises(LimitExceededError):
+        eventstream.decode(messages[0], limits=Limits(max_header_value=9))
+    # A message whose block matches but whose CRC does not is still rejected.
+    broken = bytearray(messages[1])
+    broken[-1] ^= 1
+    with pytest.raises(MessageChecksumError):
+        eventstream.decode(bytes(broken))
+    # copy=False gives a view of the same payload.
+    view = eventstream.decode(messages[2], copy=False)
+    assert view.headers is second.headers and bytes(view.payload) == b"payload 2"
+    _assemble.clear()
+    assert cache.last[1] == 0  # cleared with the cache
+
+
+def test_the_decoder_matches_a_repeated_block_in_place():
+    from eventstream import _assemble
+
+    _assemble.clear()
+    block = header(b":message-type", 7, string_value(b"event"))
+    decoder = eventstream.Decoder()
+    out = []
+    for i in range(4):
+        out += decoder.feed(frame(block, b"%d" % i))
+    assert [m.payload for m in out] == [b"0", b"1", b"2", b"3"]
+    assert all(m.headers[":message-type"] == "event" for m in out)
+    assert len({id(m.headers) for m in out}) == 1
