@@ -62,6 +62,18 @@ MAX_HEADER_BYTES = 128
 
 header_cache: Dict[bytes, Header] = {}
 
+# The lead of the last block built that had one: its string, bytes and boolean
+# headers before its first header of another type, as (bytes, length, header
+# count, headers, longest value).  A stream whose blocks differ only in a later
+# header (an id, a sequence number) repeats its lead: a block that starts with
+# it is walked from the lead's end, if the lead passes the limits at hand (its
+# longest value and header count; the rest of its checks do not depend on them),
+# and its headers are taken as they are.  Equal bytes are equal headers (each
+# header's bytes say where it ends).  Bounded like a cached block; replaced whole.
+Lead = Tuple[bytes, int, int, Tuple[Header, ...], int]
+_NO_LEAD: Lead = (b"", 0, 0, (), 0)  # none yet
+_last_lead = [_NO_LEAD]
+
 _EMPTY_HEADERS = new_headers([])
 
 
@@ -139,6 +151,7 @@ def clear() -> None:
         if limits is not DEFAULT_LIMITS:
             _decode_caches.pop(limits, None)
     header_cache.clear()
+    _last_lead[0] = _NO_LEAD
 
 
 # ------------------------------------------------------------------ headers from records
@@ -148,18 +161,29 @@ _object_new = object.__new__
 _int_from_bytes = int.from_bytes
 
 
-def build_headers(block: bytes, d: Descriptors) -> Headers:
-    """The headers of ``block`` from its descriptors ``d`` (5 ints per header).
+def build_headers(
+    block: bytes,
+    d: Descriptors,
+    lead: Tuple[Header, ...] = (),
+    known: int = 0,
+    longest: int = 0,
+) -> Headers:
+    """The headers of ``block`` from its descriptors ``d`` (5 ints per header),
+    after ``lead``, the headers of ``block[:known]`` if the walk began there
+    (``longest``: their longest value).
 
     Names and string values are decoded strictly here: a backend's walk may leave
     their UTF-8 check to this decoding (UnicodeDecodeError: see
     :func:`utf8_fault`).  String, bytes and boolean headers come from the
-    single-header cache when their wire bytes are there.
+    single-header cache when their wire bytes are there.  A block whose lead is
+    new or longer than ``known`` becomes the last lead.
     """
     # No bound-method locals (append = headers.append): CPython 3.11 calls
     # headers.append(...) and header_cache.get(...) as specialised method calls,
     # cheaper than making and calling the bound methods for a handful of headers.
-    headers: List[Header] = []
+    headers: List[Header] = list(lead)
+    lead_end = -1  # this block's lead ends at its first header of another type
+    lead_count = 0
     for ns, ne, code, v1, v2 in d:
         if code == 7 or code == 6:
             raw = block[ns - 1 : v2]
@@ -174,16 +198,25 @@ def build_headers(block: bytes, d: Descriptors) -> Headers:
             if header is None:
                 header = _new(Header, (block[ns:ne].decode(), HEADER_TYPES[code], code == 0))
                 remember_header(raw, header)
-        elif code == 9:
-            # uuid_from_bytes, inlined: the call cost ~5% of a UUID header
-            cls, unknown, set_int, set_safe = _types._uuid_parts or _types._load_uuid_parts()
-            value = _object_new(cls)
-            set_int(value, _int_from_bytes(block[v1:v2], "big"))
-            set_safe(value, unknown)
-            header = _new(Header, (block[ns:ne].decode(), HEADER_TYPES[9], value))
         else:
-            header = _new(Header, (block[ns:ne].decode(), HEADER_TYPES[code], v1))
+            if lead_end < 0:  # the first header of another type: the lead ends here
+                lead_end = ns - 1
+                lead_count = len(headers)
+            if code == 9:
+                # uuid_from_bytes, inlined: the call cost ~5% of a UUID header
+                cls, unknown, set_int, set_safe = _types._uuid_parts or _types._load_uuid_parts()
+                value = _object_new(cls)
+                set_int(value, _int_from_bytes(block[v1:v2], "big"))
+                set_safe(value, unknown)
+                header = _new(Header, (block[ns:ne].decode(), HEADER_TYPES[9], value))
+            else:
+                header = _new(Header, (block[ns:ne].decode(), HEADER_TYPES[code], v1))
         headers.append(header)
+    if known < lead_end <= MAX_BLOCK and lead_count <= MAX_HEADERS:  # a new or longer lead
+        for _, _, _, v1, v2 in d[: lead_count - len(lead)]:
+            longest = max(longest, v2 - v1)  # a value's length (booleans: 0 - 0)
+        new_lead = tuple(headers[:lead_count])
+        _last_lead[0] = (block[:lead_end], lead_end, lead_count, new_lead, longest)
     return _new(Headers, headers)
 
 
@@ -192,12 +225,18 @@ def walk_block(
 ) -> Union[Headers, E.Fault]:
     """The headers of a block no cache holds, or its fault: the backend's walk,
     then :func:`build_headers` (``base``: the stream offset of ``block[0]``).
-    The decode functions below inline it."""
-    walked = backend.walk_headers(block, base, frame, limits)
+    A block that starts with the last lead is walked from its end when the lead
+    passes ``limits``."""
+    _, known, count, lead, longest = lead_memo = _last_lead[0]
+    if known and block[:known] == lead_memo[0] and longest <= limits[2] and count <= limits[3]:
+        walked = backend.walk_headers(block, base, frame, limits, known, count)
+    else:
+        walked = backend.walk_headers(block, base, frame, limits)
+        known, lead, longest = 0, (), 0
     if isinstance(walked, tuple):
         return walked
     try:
-        return build_headers(block, walked)
+        return build_headers(block, walked, lead, known, longest)
     except UnicodeDecodeError:
         return utf8_fault(block, base, frame, limits)
 
@@ -260,17 +299,14 @@ def decode(data: Buffer, *, limits: Optional[Limits] = None, copy: bool = True) 
             block: bytes = data[12:ps]
             headers = cache.get(block)
             if headers is None:
-                walked = backend.walk_headers(block, 12, 0, limits)
-                if type(walked) is not tuple:
-                    try:
-                        headers = build_headers(block, walked)  # type: ignore[arg-type]
-                    except UnicodeDecodeError:
-                        pass  # the general path reports it
-                    else:  # remember_block, inlined (its call cost ~1% of this path)
-                        if ps <= _BLOCK_END and len(headers) <= MAX_HEADERS:
-                            if len(cache) >= MAX_ENTRIES:
-                                cache.clear()
-                            cache[block] = headers
+                walked = walk_block(backend, block, 12, 0, limits)
+                if isinstance(walked, Headers):
+                    headers = walked  # remember_block, inlined (its call cost ~1% of this path)
+                    if ps <= _BLOCK_END and len(walked) <= MAX_HEADERS:
+                        if len(cache) >= MAX_ENTRIES:
+                            cache.clear()
+                        cache[block] = walked
+                # else a fault: the general path reports it
             else:
                 # Seen before: the next message may repeat it (a block seen once, as
                 # in a stream of distinct blocks, does not replace the last one).

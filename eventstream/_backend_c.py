@@ -18,9 +18,9 @@ each function makes as few calls and reads as few results as it can:
   the batch, as before, made each call read descriptors back for blocks the
   cache then held: +2,400 instructions per call.)  Python reads the records
   through 2-D memoryviews of the scratch arrays, one ``tolist()`` per call.
-* ``walk_headers``: ``es_walk_block`` (``es_walk_headers`` with three arguments,
-  UTF-8 included) into the scratch descriptor array, read back as one list of
-  5-int lists through a 2-D view made once per scratch.
+* ``walk_headers``: ``es_walk_block`` (``es_walk_headers`` with five arguments,
+  UTF-8 included, from a given header boundary) into the scratch descriptor
+  array, read back as one list of 5-int lists through premade 2-D views.
 * ``bytes`` go to C as they are; bytearray and memoryview through
   ``ffi.from_buffer`` (no copy), released before returning so a bytearray can be
   resized again at once.  Offsets outside the buffer raise ValueError rather than
@@ -183,15 +183,15 @@ def crc32(data: Buffer, value: int = 0) -> int:
 
 
 def walk_headers(
-    block: bytes, base: int, frame: int, limits: Limits
+    block: bytes, base: int, frame: int, limits: Limits, start: int = 0, count: int = 0
 ) -> Union[List[List[int]], E.Fault]:
-    """The descriptors of a header block (a 5-int list per header, UTF-8 checked),
-    or its fault: ``es_walk_block`` into a pooled scratch if the most headers the
-    block can hold (``min(len(block) // 3, max_headers)``, es_max_header_count) fit
-    there, else into an array of that size."""
+    """The descriptors of a header block's headers from ``start`` (a 5-int list per
+    header, UTF-8 checked), or its fault: ``es_walk_block`` into a pooled scratch
+    if the most headers the block can hold (``min(len(block) // 3, max_headers)``,
+    es_max_header_count) fit there, else into an array of that size."""
     n = len(block)
     if n >= _BIG_BLOCK and limits[3] > _HEADER_CAP:
-        return _walk_big(block, base, frame, limits)
+        return _walk_big(block, base, frame, limits, start, count)
     try:
         scratch = _pool.pop()
     except IndexError:
@@ -199,15 +199,15 @@ def walk_headers(
     try:
         if scratch.limits is not limits:
             scratch.set_limits(limits)
-        count = _walk_block(block, n, scratch.walk)
-        if count > 0:
+        written = _walk_block(block, n, start, count, scratch.walk)
+        if written > 0:
             # One list per header, from the scratch's 2-D view.
-            rows = scratch.rows[count] if count < _ROWS else scratch.descs[:count]
+            rows = scratch.rows[written] if written < _ROWS else scratch.descs[:written]
             descs: List[List[int]] = rows.tolist()
             return descs
-        if count == 0:
+        if written == 0:
             return []
-        return _stream_fault(scratch.ints, _FAULT_AT, base, frame)
+        return _stream_fault(written, scratch.ints, _FAULT_AT, base, frame)
     finally:
         _pool.append(scratch)
 
@@ -217,7 +217,7 @@ _BIG_BLOCK = 3 * (_HEADER_CAP + 1)
 
 
 def _walk_big(
-    block: bytes, base: int, frame: int, limits: Limits
+    block: bytes, base: int, frame: int, limits: Limits, start: int, count: int
 ) -> Union[List[List[int]], E.Fault]:
     """:func:`walk_headers` of a block that may hold more than ``_HEADER_CAP``
     headers, into an array of its own."""
@@ -230,19 +230,21 @@ def _walk_big(
     walk.headers = keep
     walk.fault = keep + cap * _HEADER_FIELDS
     ints: Any = memoryview(ffi.buffer(keep)).cast("q")
-    count = _walk_block(block, len(block), walk)
-    if count > 0:
-        rows = ints[: count * _HEADER_FIELDS].cast("B").cast("q", (count, _HEADER_FIELDS))
+    written = _walk_block(block, len(block), start, count, walk)
+    if written > 0:
+        rows = ints[: written * _HEADER_FIELDS].cast("B").cast("q", (written, _HEADER_FIELDS))
         descs: List[List[int]] = rows.tolist()
         return descs
-    if count == 0:
+    if written == 0:
         return []
-    return _stream_fault(ints, cap * _HEADER_FIELDS, base, frame)
+    return _stream_fault(written, ints, cap * _HEADER_FIELDS, base, frame)
 
 
-def _stream_fault(ints: Any, at: int, base: int, frame: int) -> E.Fault:
+def _stream_fault(status: int, ints: Any, at: int, base: int, frame: int) -> E.Fault:
     """The fault record es_walk_block wrote at ``ints[at:]`` (its offset is an
     offset into the block) as a fault tuple of stream offsets."""
+    if status == lib.ES_ERR_BAD_ARGUMENT:
+        raise ValueError("walk_headers: start is past the end of the block")
     code, offset, _, a, b = ints[at : at + _FAULT_TUPLE].tolist()
     return (code, offset + base, frame, a, b)
 

@@ -53,9 +53,11 @@ _UNPACK_BY_CODE = (None, None, _unpack_i8, _unpack_i16, _unpack_i32, _unpack_i64
 
 
 def walk_headers(
-    block: bytes, base: int, frame: int, limits: Limits
+    block: bytes, base: int, frame: int, limits: Limits, start: int = 0, count: int = 0
 ) -> Union[List[Tuple[int, int, int, int, int]], E.Fault]:
-    """The descriptors of a header block (a 5-int tuple per header), or its fault.
+    """The descriptors of a header block's headers from ``start`` (a header
+    boundary with ``count`` valid headers before it; 5 ints per header), or the
+    block's fault.
 
     ``base`` is the stream offset of ``block[0]``, ``frame`` that of its message.
     Checks every length, the limits and the type bytes; UTF-8 is left to the
@@ -67,7 +69,9 @@ def walk_headers(
     max_value = limits[2]
     d: List[Tuple[int, int, int, int, int]] = []  # d.append: no bound-method local (cheaper)
     end = len(block)
-    p = 0
+    if start > end:
+        raise ValueError("walk_headers: start is past the end of the block")
+    p = start
     try:
         while p < end:
             n = p + 1
@@ -102,7 +106,7 @@ def walk_headers(
         # The count limit is checked once, at the end: the walk stays linear in the
         # block (at most max_header_block / 3 headers), and a loop counter costs
         # more per header than it saves on a hostile block.
-        if len(d) > limits[3]:
+        if len(d) + count > limits[3]:
             raise IndexError  # more than max_headers headers
     except IndexError:
         from . import _reference  # on a fault only: keeps it out of import eventstream

@@ -347,3 +347,44 @@ def test_the_decoder_matches_a_repeated_block_in_place():
     assert [m.payload for m in out] == [b"0", b"1", b"2", b"3"]
     assert all(m.headers[":message-type"] == "event" for m in out)
     assert len({id(m.headers) for m in out}) == 1
+
+
+def test_blocks_that_share_a_lead_of_string_headers_decode_each_their_own_tail():
+    from eventstream import _assemble
+
+    _assemble.clear()
+    lead = header(b":event-type", 7, string_value(b"Transcript")) + header(b"ok", 0, b"")
+    decoded = []
+    for i in range(3):
+        tail = header(b"id", 9, bytes([i]) * 16) + header(b"n", 5, struct.pack(">q", -i))
+        decoded.append(eventstream.decode(frame(lead + tail, b"%d" % i)))
+    for i, m in enumerate(decoded):
+        assert list(m.headers) == [
+            Header(":event-type", HeaderType.STRING, "Transcript"),
+            Header("ok", HeaderType.BOOL_TRUE, True),
+            Header("id", HeaderType.UUID, uuid.UUID(bytes=bytes([i]) * 16)),
+            Header("n", HeaderType.INT64, -i),
+        ]
+        assert type(m.headers[2]) is Header and type(m.headers["id"]) is uuid.UUID
+    # The lead's headers are shared, the tails are not.
+    assert decoded[1].headers[0] is decoded[2].headers[0]
+    assert _assemble._last_lead[0][0] == lead
+    # The same lead before a header that fails: that header's fault.
+    bad = lead + header(b"n", 4, b"\x00\x01")
+    fault = _block_fault(bad)
+    assert (fault.code, fault.offset) == ("header_value_overrun", 12 + len(lead) + 3)
+    bad = lead + header(b"\xff", 5, bytes(8))
+    fault = _block_fault(bad)
+    assert (fault.code, fault.offset) == ("header_name_utf8", 12 + len(lead) + 1)
+    # ... and under a limit its string exceeds, or a header count it exceeds.
+    tail = header(b"n", 5, bytes(8))
+    fault = _block_fault(lead + tail, Limits(max_header_value=9))
+    assert (fault.code, fault.offset) == ("header_value_limit", 12 + 1 + 11 + 1)
+    fault = _block_fault(lead + tail, Limits(max_headers=2))
+    assert (fault.code, fault.offset) == ("header_count_limit", 12 + len(lead))
+    # A block that is a shorter prefix of the lead, or differs in it, is its own.
+    other = header(b":event-type", 7, string_value(b"Transcripu")) + header(b"ok", 0, b"")
+    m = eventstream.decode(frame(other + tail))
+    assert m.headers[":event-type"] == "Transcripu" and m.headers["ok"] is True
+    m = eventstream.decode(frame(lead[:-4] + tail))
+    assert list(m.headers.names()) == [":event-type", "n"]

@@ -314,11 +314,25 @@ static void check_walk_block(const uint8_t *f, size_t hlen, const es_limits *lim
     walk.cap = 1024;
     walk.headers = desc2;
     walk.fault = fault2;
-    count2 = es_walk_block(f + 12, hlen, &walk);
+    count2 = es_walk_block(f + 12, hlen, 0, 0, &walk);
     CHECK_EQ(count2, count);
     if (count2 == count && count > 0) {
+        int64_t k;
         CHECK(memcmp(desc, desc2, (size_t)count * ES_HEADER_FIELDS * sizeof desc[0]) == 0);
+        /* from each header boundary (k valid headers before it): the rest of the records */
+        for (k = 0; k <= count; k++) {
+            size_t start = k < count ? (size_t)desc[k * ES_HEADER_FIELDS + ES_HEADER_NAME] - 1 : hlen;
+            CHECK_EQ(es_walk_block(f + 12, hlen, start, (size_t)k, &walk), count - k);
+            CHECK(memcmp(desc + k * ES_HEADER_FIELDS, desc2,
+                         (size_t)(count - k) * ES_HEADER_FIELDS * sizeof desc[0]) == 0);
+        }
+        if (lim->max_headers > 0) {
+            /* the count limit counts from the headers before start */
+            CHECK_EQ(es_walk_block(f + 12, hlen, 0, lim->max_headers - (size_t)count + 1, &walk),
+                     ES_ERR_HEADER_COUNT_LIMIT);
+        }
     }
+    CHECK_EQ(es_walk_block(f + 12, hlen, hlen + 1, 0, &walk), ES_ERR_BAD_ARGUMENT);
     if (count2 == count && count < 0) {
         CHECK_EQ(fault2[ES_FAULT_CODE], fault[ES_FAULT_CODE]);
         CHECK_EQ(fault2[ES_FAULT_OFFSET] + 12, fault[ES_FAULT_OFFSET]);
