@@ -64,14 +64,15 @@ header_cache: Dict[bytes, Header] = {}
 
 # The lead of the last block built that had one: its string, bytes and boolean
 # headers before its first header of another type, as (bytes, length, header
-# count, headers, longest value).  A stream whose blocks differ only in a later
-# header (an id, a sequence number) repeats its lead: a block that starts with
-# it is walked from the lead's end, if the lead passes the limits at hand (its
-# longest value and header count; the rest of its checks do not depend on them),
-# and its headers are taken as they are.  Equal bytes are equal headers (each
-# header's bytes say where it ends).  Bounded like a cached block; replaced whole.
-Lead = Tuple[bytes, int, int, Tuple[Header, ...], int]
-_NO_LEAD: Lead = (b"", 0, 0, (), 0)  # none yet
+# count, headers, longest value, the Limits it was walked under).  A stream whose
+# blocks differ only in a later header (an id, a sequence number) repeats its
+# lead: a block that starts with it is walked from the lead's end, if the lead
+# passes the limits at hand (its longest value and header count; the rest of its
+# checks do not depend on them), and its headers are taken as they are.  Equal
+# bytes are equal headers (each header's bytes say where it ends).  Bounded like
+# a cached block; replaced whole.
+Lead = Tuple[bytes, int, int, Tuple[Header, ...], int, Optional[Limits]]
+_NO_LEAD: Lead = (b"", 0, 0, (), 0, None)  # none yet
 _last_lead = [_NO_LEAD]
 
 _EMPTY_HEADERS = new_headers([])
@@ -161,84 +162,78 @@ _object_new = object.__new__
 _int_from_bytes = int.from_bytes
 
 
-def build_headers(
-    block: bytes,
-    d: Descriptors,
-    lead: Tuple[Header, ...] = (),
-    known: int = 0,
-    longest: int = 0,
-) -> Headers:
-    """The headers of ``block`` from its descriptors ``d`` (5 ints per header),
-    after ``lead``, the headers of ``block[:known]`` if the walk began there
-    (``longest``: their longest value).
+def walk_block(
+    backend: Backend, block: bytes, base: int, frame: int, limits: Limits
+) -> Union[Headers, E.Fault]:
+    """The headers of a block no cache holds, or its fault (``base``: the stream
+    offset of ``block[0]``, ``frame`` that of its message): the backend's walk,
+    then the headers from its descriptors.
 
-    Names and string values are decoded strictly here: a backend's walk may leave
-    their UTF-8 check to this decoding (UnicodeDecodeError: see
-    :func:`utf8_fault`).  String, bytes and boolean headers come from the
-    single-header cache when their wire bytes are there.  A block whose lead is
-    new or longer than ``known`` becomes the last lead.
+    A block that starts with the last lead (``_last_lead``) is walked from the
+    lead's end if the lead passes ``limits``, and the lead's headers are taken as
+    they are.  Names and string values are decoded strictly here: a backend's
+    walk may leave their UTF-8 check to this decoding (see :func:`utf8_fault`).
+    String, bytes and boolean headers come from the single-header cache when
+    their wire bytes are there.  A lead that is new or longer than the one used
+    becomes the last lead.
     """
+    lead_bytes, known, count, lead, longest, passed = _last_lead[0]
+    if (
+        known
+        and block[:known] == lead_bytes
+        and (passed is limits or (longest <= limits[2] and count <= limits[3]))
+    ):
+        d = backend.walk_headers(block, base, frame, limits, known, count)
+    else:
+        d = backend.walk_headers(block, base, frame, limits)
+        known, lead, longest = 0, (), 0
+    if isinstance(d, tuple):
+        return d
     # No bound-method locals (append = headers.append): CPython 3.11 calls
     # headers.append(...) and header_cache.get(...) as specialised method calls,
     # cheaper than making and calling the bound methods for a handful of headers.
     headers: List[Header] = list(lead)
     lead_end = -1  # this block's lead ends at its first header of another type
     lead_count = 0
-    for ns, ne, code, v1, v2 in d:
-        if code == 7 or code == 6:
-            raw = block[ns - 1 : v2]
-            header = header_cache.get(raw)
-            if header is None:
-                value: Any = block[v1:v2].decode() if code == 7 else block[v1:v2]
-                header = _new(Header, (block[ns:ne].decode(), HEADER_TYPES[code], value))
-                remember_header(raw, header)
-        elif code <= 1:
-            raw = block[ns - 1 : ne + 1]
-            header = header_cache.get(raw)
-            if header is None:
-                header = _new(Header, (block[ns:ne].decode(), HEADER_TYPES[code], code == 0))
-                remember_header(raw, header)
-        else:
-            if lead_end < 0:  # the first header of another type: the lead ends here
-                lead_end = ns - 1
-                lead_count = len(headers)
-            if code == 9:
-                # uuid_from_bytes, inlined: the call cost ~5% of a UUID header
-                cls, unknown, set_int, set_safe = _types._uuid_parts or _types._load_uuid_parts()
-                value = _object_new(cls)
-                set_int(value, _int_from_bytes(block[v1:v2], "big"))
-                set_safe(value, unknown)
-                header = _new(Header, (block[ns:ne].decode(), HEADER_TYPES[9], value))
+    try:
+        for ns, ne, code, v1, v2 in d:
+            if code == 7 or code == 6:
+                raw = block[ns - 1 : v2]
+                header = header_cache.get(raw)
+                if header is None:
+                    value: Any = block[v1:v2].decode() if code == 7 else block[v1:v2]
+                    header = _new(Header, (block[ns:ne].decode(), HEADER_TYPES[code], value))
+                    remember_header(raw, header)
+            elif code <= 1:
+                raw = block[ns - 1 : ne + 1]
+                header = header_cache.get(raw)
+                if header is None:
+                    header = _new(Header, (block[ns:ne].decode(), HEADER_TYPES[code], code == 0))
+                    remember_header(raw, header)
             else:
-                header = _new(Header, (block[ns:ne].decode(), HEADER_TYPES[code], v1))
-        headers.append(header)
+                if lead_end < 0:  # the first header of another type: the lead ends here
+                    lead_end = ns - 1
+                    lead_count = len(headers)
+                if code == 9:
+                    # uuid_from_bytes, inlined: the call cost ~5% of a UUID header
+                    cls, unknown, set_int, set_safe = (
+                        _types._uuid_parts or _types._load_uuid_parts()
+                    )
+                    value = _object_new(cls)
+                    set_int(value, _int_from_bytes(block[v1:v2], "big"))
+                    set_safe(value, unknown)
+                    header = _new(Header, (block[ns:ne].decode(), HEADER_TYPES[9], value))
+                else:
+                    header = _new(Header, (block[ns:ne].decode(), HEADER_TYPES[code], v1))
+            headers.append(header)
+    except UnicodeDecodeError:
+        return utf8_fault(block, base, frame, limits)
     if known < lead_end <= MAX_BLOCK and lead_count <= MAX_HEADERS:  # a new or longer lead
         for _, _, _, v1, v2 in d[: lead_count - len(lead)]:
             longest = max(longest, v2 - v1)  # a value's length (booleans: 0 - 0)
         new_lead = tuple(headers[:lead_count])
-        _last_lead[0] = (block[:lead_end], lead_end, lead_count, new_lead, longest)
+        _last_lead[0] = (block[:lead_end], lead_end, lead_count, new_lead, longest, limits)
     return _new(Headers, headers)
-
-
-def walk_block(
-    backend: Backend, block: bytes, base: int, frame: int, limits: Limits
-) -> Union[Headers, E.Fault]:
-    """The headers of a block no cache holds, or its fault: the backend's walk,
-    then :func:`build_headers` (``base``: the stream offset of ``block[0]``).
-    A block that starts with the last lead is walked from its end when the lead
-    passes ``limits``."""
-    _, known, count, lead, longest = lead_memo = _last_lead[0]
-    if known and block[:known] == lead_memo[0] and longest <= limits[2] and count <= limits[3]:
-        walked = backend.walk_headers(block, base, frame, limits, known, count)
-    else:
-        walked = backend.walk_headers(block, base, frame, limits)
-        known, lead, longest = 0, (), 0
-    if isinstance(walked, tuple):
-        return walked
-    try:
-        return build_headers(block, walked, lead, known, longest)
-    except UnicodeDecodeError:
-        return utf8_fault(block, base, frame, limits)
 
 
 def utf8_fault(block: bytes, base: int, frame: int, limits: Limits) -> E.Fault:
@@ -258,7 +253,9 @@ def utf8_fault(block: bytes, base: int, frame: int, limits: Limits) -> E.Fault:
 
 _DEFAULT_CACHE = _decode_caches[DEFAULT_LIMITS]  # never dropped (clear() empties it)
 _BLOCK_END = 12 + MAX_BLOCK  # decode(): a block of at most MAX_BLOCK bytes ends here
-_DEFAULT_MAX_PAYLOAD, _DEFAULT_MAX_BLOCK = DEFAULT_LIMITS[0], DEFAULT_LIMITS[1]
+# decode()'s locals for the default limits, in one tuple: the two ints are constants
+# (indexing a tuple subclass costs ~200 instructions each), one unpacking sets all.
+_DEFAULTS = (DEFAULT_LIMITS, _DEFAULT_CACHE, DEFAULT_LIMITS[0], DEFAULT_LIMITS[1])
 
 
 def decode(data: Buffer, *, limits: Optional[Limits] = None, copy: bool = True) -> Message:
@@ -274,10 +271,7 @@ def decode(data: Buffer, *, limits: Optional[Limits] = None, copy: bool = True) 
     incomplete and :class:`~eventstream.errors.TrailingDataError` if bytes follow it.
     """
     if limits is None or limits is DEFAULT_LIMITS:
-        # The default limits' two ints as constants: indexing a tuple subclass
-        # costs ~200 instructions each.
-        limits, cache = DEFAULT_LIMITS, _DEFAULT_CACHE
-        max_payload, max_block = _DEFAULT_MAX_PAYLOAD, _DEFAULT_MAX_BLOCK
+        limits, cache, max_payload, max_block = _DEFAULTS
     else:
         cache = decode_cache_for(limits)
         max_payload, max_block = limits[0], limits[1]
