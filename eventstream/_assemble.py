@@ -395,6 +395,7 @@ def decode_frames(
     cache: DecodeCache,
     max_frames: int = -1,
     copy: bool = True,
+    checked: bool = False,
 ) -> Tuple[List[Message], int, Optional[E.Fault]]:
     """Decode the complete messages in ``buf[pos:end]``.
 
@@ -408,10 +409,11 @@ def decode_frames(
     ``bytes`` buffer: payloads are read-only views of it.
 
     ``cache`` maps header-block bytes to :class:`Headers` already validated
-    under ``limits``.
+    under ``limits``.  ``checked``: the prelude at ``pos`` passed its checks
+    under ``limits`` already (the backend may skip them).
     """
     backend = _active.backend
-    frames, pos, fault = backend.scan_frames(buf, pos, end, limits, max_frames)
+    frames, pos, fault = backend.scan_frames(buf, pos, end, limits, max_frames, checked)
     messages: List[Message] = []
     if not frames:
         return messages, pos, fault

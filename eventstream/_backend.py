@@ -63,13 +63,21 @@ class Backend(Protocol):
         bytes that complete a held message."""
 
     def scan_frames(
-        self, buf: Buffer, pos: int, end: int, limits: Limits, max_frames: int = ...
+        self,
+        buf: Buffer,
+        pos: int,
+        end: int,
+        limits: Limits,
+        max_frames: int = ...,
+        checked: bool = ...,
     ) -> Tuple[Sequence[Sequence[int]], int, Optional[Fault]]:
         """``(frames, pos, fault)`` for ``buf[pos:end]``: the frame records of its
         complete, CRC-valid messages (at most ``max_frames``; -1: no bound), the
         offset after the last one, and the fault of the message there or None.
         Header blocks are not walked (the caller looks them up in its cache first),
-        so the faults are framing faults."""
+        so the faults are framing faults.  ``checked``: the prelude at ``pos``
+        passed its checks under ``limits`` already (a hint: a backend may skip
+        them or check again)."""
 
     def walk_headers(
         self,

@@ -259,11 +259,12 @@ check_next = lib.es_check_next
 
 
 def scan_frames(
-    buf: Buffer, pos: int, end: int, limits: Limits, max_frames: int = -1
+    buf: Buffer, pos: int, end: int, limits: Limits, max_frames: int = -1, checked: bool = False
 ) -> Tuple[List[List[int]], int, Optional[E.Fault]]:
     """The complete, CRC-valid messages in ``buf[pos:end]`` as frame records; see
     ``_backend_python.scan_frames``.  A block whose bytes equal the previous one
-    of the call is marked ``ES_HEADERS_SAME``; no block is walked here."""
+    of the call is marked ``ES_HEADERS_SAME``; no block is walked here.  C checks
+    every prelude (``checked`` would save it next to nothing)."""
     if end - pos < 12 or max_frames == 0:
         return [], pos, None
     view: Any = buf

@@ -190,7 +190,7 @@ def _prelude_fault(src: Any, pos: int, limits: Limits) -> E.Fault:
 
 
 def scan_frames(
-    buf: Buffer, pos: int, end: int, limits: Limits, max_frames: int = -1
+    buf: Buffer, pos: int, end: int, limits: Limits, max_frames: int = -1, checked: bool = False
 ) -> Tuple[List[Tuple[int, int, int, int]], int, Optional[E.Fault]]:
     """The complete, CRC-valid messages in ``buf[pos:end]``, as records.
 
@@ -202,8 +202,9 @@ def scan_frames(
     first incomplete message, at the first fault, or after ``max_frames``
     messages (-1: no bound).  A message is incomplete when fewer than 12
     bytes, or fewer than ``total_length`` bytes, remain; the prelude (CRC,
-    lengths, limits) is checked as soon as its 12 bytes are there.  Offsets are
-    offsets into ``buf``.
+    lengths, limits) is checked as soon as its 12 bytes are there, unless
+    ``checked`` says the prelude at ``pos`` passed those checks under ``limits``
+    already (the Decoder's held message).  Offsets are offsets into ``buf``.
     """
     frames: List[Tuple[int, int, int, int]] = []
     max_payload, max_block = limits[0], limits[1]
@@ -221,9 +222,9 @@ def scan_frames(
     last_prelude = end - 12  # the last offset a whole prelude starts at
     bounded = max_frames > 0
     total, headers_len, prelude_crc = _unpack_prelude(src, pos)
-    while True:
+    crc_from = pos + 8  # the prelude CRC field: the message CRC covers it on
+    if not checked:
         body_len = total - headers_len
-        crc_from = pos + 8  # the prelude CRC field: the message CRC covers it on
         # Every prelude check in one condition (body_len < 16: a total_length below
         # 16 or a headers_length past it); _prelude_fault says which failed first.
         if (
@@ -233,6 +234,8 @@ def scan_frames(
             or headers_len > max_block
         ):
             return frames, pos, _prelude_fault(src, pos, limits)
+    while True:
+        # The message at pos has a prelude that passed.
         after = pos + total
         if after > end:
             break  # incomplete
@@ -255,6 +258,16 @@ def scan_frames(
             break
         headers_len = next_len
         prelude_crc = next_crc
+        body_len = total - headers_len
+        crc_from = pos + 8
+        # The next prelude's checks, as above.
+        if (
+            crc(src[pos:crc_from]) != prelude_crc
+            or body_len < 16
+            or body_len > max_body
+            or headers_len > max_block
+        ):
+            return frames, pos, _prelude_fault(src, pos, limits)
     return frames, pos, None
 
 

@@ -205,10 +205,11 @@ class Decoder:
         finally:
             turn.append(token)
 
-    def _complete(self, chunk: bytes) -> List[Message]:
+    def _complete(self, chunk: bytes, checked: bool = True) -> List[Message]:
         """Decode the held pieces (if any) and ``chunk`` joined, whose first bytes
         start a message of ``self._need`` bytes (0: unknown), and hold the tail
-        (lock held, no error stands).
+        (lock held, no error stands).  ``checked``: that message's prelude passed
+        already (it is the held message), so the scan need not check it again.
 
         The common case of small chunks (feed's completing path, and _feed for
         bytes that start with a whole message) first: the bytes complete one
@@ -254,7 +255,7 @@ class Decoder:
                     return [message]
         # The scan: every complete message, then the incomplete tail or the fault.
         messages, pos, fault = _assemble.decode_frames(
-            data, 0, end, self._limits, self._cache, -1, self._copy
+            data, 0, end, self._limits, self._cache, -1, self._copy, checked
         )
         base = self._offset
         self._offset = base + pos
@@ -306,6 +307,7 @@ class Decoder:
             self._note_need(buffer)
             return []
         total = 0  # the length of the message the bytes start, once read
+        checked = held >= PRELUDE_LENGTH  # the held message's prelude passed
         if held:
             if held >= PRELUDE_LENGTH:
                 # The held message's prelude was checked, and this chunk completes it.
@@ -333,7 +335,7 @@ class Decoder:
                 total = 0  # a fault: the scan names it
         # The bytes start a message they complete (or a fault: total 0, the scan).
         self._need = total
-        return self._complete(chunk)
+        return self._complete(chunk, checked)
 
     def _hold(self, need: int, held: int) -> None:
         """Note that the pieces hold ``held`` bytes (all the held bytes) of a
