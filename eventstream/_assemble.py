@@ -356,37 +356,6 @@ def truncated_fault(data: Buffer, start: int, end: int) -> E.Fault:
     return (E.FAULT_TRUNCATED, end, start, present, needed)
 
 
-def decode_whole(
-    data: bytes, length: int, limits: Limits, cache: DecodeCache, copy: bool = True
-) -> Optional[Message]:
-    """The message filling ``data[:length]`` (``length <= len(data)``), or ``None``.
-
-    The Decoder's path for a chunk that completes one message: the backend's
-    single-message check (``check_one``, as in :func:`decode`) and a cache
-    lookup cost less than a frame scan.  ``None`` when the check fails or the
-    header block is not cached: :func:`decode_frames` then walks the block or
-    reports the fault.
-    """
-    last = cache.last
-    ps = _active.backend.check_one(data, length, limits[0], limits[1], last[0], last[1])
-    if ps < 0:  # the block of cache.last
-        headers: Optional[Headers] = last[2]
-        ps = -ps
-    elif not ps:
-        return None
-    elif ps == 12:
-        headers = _EMPTY_HEADERS
-    else:
-        block = data[12:ps]
-        headers = cache.get(block)
-        if headers is None:
-            return None
-        cache.last = (block, ps - 12, headers)
-    if copy:
-        return _new(Message, (headers, data[ps : length - 4]))
-    return _new(Message, (headers, memoryview(data)[ps : length - 4]))
-
-
 def decode_frames(
     buf: Buffer,
     pos: int,
