@@ -94,6 +94,9 @@ _HEADERS_AT = _FRAME_CAP * _FRAME_FIELDS  # offsets in the scratch array
 _FAULT_AT = _HEADERS_AT + _HEADER_CAP * _HEADER_FIELDS
 
 _crc32 = lib.es_crc32
+# The encoder's CRC of a payload after a memoised head: es_crc32 itself, no Python
+# call between (see Backend.crc32_of_bytes).
+crc32_of_bytes = lib.es_crc32
 _frame_crcs = lib.es_frame_crcs
 _encode_into = lib.es_encode_frame
 _decode_batch = lib.es_decode_batch
@@ -109,6 +112,7 @@ _pack_u32 = struct.Struct(">I").pack
 _U32 = 0xFFFFFFFF
 # Measured crossover of zlib.crc32 and a cffi call into es_crc32 (CPython 3.11, x86-64).
 _SMALL_CRC = 512
+ZLIB_CRC_BELOW = _SMALL_CRC
 _zlib_crc32 = zlib.crc32
 
 

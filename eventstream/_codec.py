@@ -6,10 +6,14 @@
 
 from __future__ import annotations
 
+import struct
+import zlib
 from typing import Optional, Union
 
 from . import _active, errors
 from ._assemble import decode, truncated_fault
+from ._header_cache import head_memo as _head_memo
+from ._header_cache import memo_head as _memo_head
 from ._header_codec import encode_block
 from .limits import (
     DEFAULT_LIMITS,
@@ -25,6 +29,9 @@ Buffer = Union[bytes, bytearray, memoryview]
 __all__ = ["Buffer", "decode", "encode", "truncated_fault"]
 
 _DEFAULT_MAX_PAYLOAD = DEFAULT_LIMITS.max_payload
+_zlib_crc32 = zlib.crc32
+_pack_u32 = struct.Struct(">I").pack
+_join = b"".join
 
 
 def encode(message: Message, *, limits: Optional[Limits] = None) -> bytes:
@@ -46,10 +53,28 @@ def encode(message: Message, *, limits: Optional[Limits] = None) -> bytes:
     if limits is None and encoded[3] and len(payload) <= _DEFAULT_MAX_PAYLOAD:
         # The common case in two checks (the default limits keep the total far
         # below 4 GiB).
-        return _active.backend.encode_frame(encoded[0], payload)
-    block, longest, count, _ = encoded
-    _check_encode_limits(block, longest, count, payload, limits or DEFAULT_LIMITS)
-    return _active.backend.encode_frame(block, payload)
+        block = encoded[0]
+    else:
+        block, longest, count, _ = encoded
+        _check_encode_limits(block, longest, count, payload, limits or DEFAULT_LIMITS)
+    # The frame-head memo (see _header_cache): a repeated block and chunk size
+    # start from their head, and only the payload's CRC remains.
+    memo = _head_memo[0]
+    if memo[0] is not block or memo[1] != len(payload):
+        if block is _head_memo[1] or block is _head_memo[2]:  # it repeats: make its head
+            memo = _memo_head(block, len(payload))
+            if memo is None:
+                return _active.backend.encode_frame(block, payload)
+        else:
+            _head_memo[2] = _head_memo[1]
+            _head_memo[1] = block
+            return _active.backend.encode_frame(block, payload)
+    backend = _active.backend
+    if memo[1] < backend.ZLIB_CRC_BELOW:
+        crc = _zlib_crc32(payload, memo[3])
+    else:
+        crc = backend.crc32_of_bytes(memo[3], payload, memo[1])
+    return _join((memo[2], payload, _pack_u32(crc)))
 
 
 def _check_encode_limits(

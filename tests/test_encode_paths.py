@@ -194,3 +194,154 @@ def test_encode_frame_with_a_repeated_block_and_a_changing_one(backend: str) -> 
     mutable[-1:] = b"w"  # the same object with other bytes: no stale head
     for _ in range(3):
         assert encode_frame(mutable, b"p") == frame(bytes(mutable), b"p")
+
+
+# ---------------------------------------------------------------- the frame-head memo
+# encode() starts the frame of a repeated header block (the same block object, met
+# again while among the last two blocks that missed the memo) from its memoised head;
+# a block met once costs no head.  These tests check the bytes on every path through
+# that memo: hits, promotion, a changed chunk size, blocks met once between hits,
+# blocks too big to keep, and explicit limits.
+
+AUDIO = {":message-type": "event", ":event-type": "AudioEvent", ":content-type": "x"}
+
+
+def _head_memo_block() -> Any:
+    from eventstream import _header_cache
+
+    return _header_cache.head_memo[0][0]
+
+
+def test_a_signed_stream_through_the_head_memo(backend: str) -> None:
+    # A Transcribe client: an audio message (one dict literal, one chunk size but
+    # a short last chunk), framed in a message with a new date and signature.
+    sizes = [3200] * 5 + [700, 3200, 10, 0, 3200, 600, 600]
+    for k, size in enumerate(sizes):
+        pcm = bytes([k]) * size
+        inner = es.encode(Message(dict(AUDIO), pcm))
+        assert inner == reference_of_dict(AUDIO, pcm)
+        outer_values = {
+            ":date": datetime.datetime(2026, 1, 2, 3, 4, k, tzinfo=UTC),
+            ":chunk-signature": bytes([k]) * 32,
+        }
+        assert es.encode(Message(outer_values, inner)) == reference_of_dict(outer_values, inner)
+    # The audio block was memoised (and not the signed frames' blocks, each met once).
+    audio_block = reference([(n, HeaderType.STRING, v) for n, v in AUDIO.items()], b"")[12:-4]
+    assert _head_memo_block() == audio_block
+
+
+@pytest.mark.usefixtures("backend")
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3), st.sampled_from([0, 1, 7, 511, 512, 513, 3200])),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_any_order_of_repeated_and_new_blocks(steps: List[Tuple[int, int]]) -> None:
+    # Blocks 0-2 are repeated dict literals (the same objects every time), 3 is a new
+    # dict each time; payload sizes on both sides of the C backend's zlib crossover.
+    literals = [{"a": "x"}, {"b": "y", "c": "z"}, {":event-type": "E" * 40}]
+    for k, (which, size) in enumerate(steps):
+        payload = bytes([k % 256]) * size
+        values: Dict[str, Any] = dict(literals[which]) if which < 3 else {"n": k, "s": b"s" * k}
+        assert es.encode(Message(values, payload)) == reference_of_dict(values, payload)
+
+
+def test_a_block_built_from_header_lists_every_time(backend: str) -> None:
+    # New Headers objects each time, equal in value: the encode cache hands out one
+    # block object, which the memo then finds by identity.
+    for k in range(6):
+        headers = [Header.int16("retry", 3), Header.string(":event-type", "E")]
+        payload = b"p" * (100 + k % 2)
+        assert es.encode(Message(headers, payload)) == reference(
+            [("retry", HeaderType.INT16, 3), (":event-type", HeaderType.STRING, "E")], payload
+        )
+
+
+def test_a_dict_mutated_between_encodes(backend: str) -> None:
+    values: Dict[str, Any] = {":event-type": "A", "n": "1"}
+    for k in range(8):
+        if k % 3 == 2:
+            values["n"] = str(k)  # same dict object, other value
+        if k == 5:
+            values["extra"] = "x"
+        if k == 6:
+            del values["extra"]
+        payload = b"p" * 600
+        assert es.encode(Message(values, payload)) == reference_of_dict(values, payload)
+
+
+def test_memoised_heads_with_explicit_limits(backend: str) -> None:
+    wide = es.Limits(max_header_value=65535, max_payload=64 << 20)
+    big_value = {"k": "v" * 40000}  # over the default value limit, within `wide`
+    for size in (3200, 3200, 3200, 100):
+        payload = b"q" * size
+        message = Message(big_value, payload)
+        assert es.encode(message, limits=wide) == reference_of_dict(big_value, payload)
+        with pytest.raises(es.ValueTooLongError):
+            es.encode(message)
+    tight = es.Limits(max_payload=1000)
+    small = Message(dict(AUDIO), b"r" * 3200)
+    es.encode(small)
+    es.encode(small)  # memoised now
+    with pytest.raises(es.PayloadTooLargeError):
+        es.encode(small, limits=tight)
+
+
+def test_a_repeated_block_too_big_to_memoise(backend: str) -> None:
+    values = {"k": "v" * 3000}  # a block over the memo's 2,048 bytes
+    for _ in range(4):
+        assert es.encode(Message(values, b"x" * 700)) == reference_of_dict(values, b"x" * 700)
+    assert len(_head_memo_block() or b"") <= 2048
+
+
+@pytest.mark.c_backend
+def test_the_memo_is_shared_by_both_backends_and_cleared() -> None:
+    from eventstream import _active, _header_cache
+
+    payload = b"s" * 3200
+    want = reference_of_dict(AUDIO, payload)
+    previous = _active.backend
+    try:
+        for name in ("c", "python", "c", "python"):
+            _active.use(name)
+            for _ in range(3):
+                assert es.encode(Message(dict(AUDIO), payload)) == want
+        assert _header_cache.head_memo[0][0] is not None
+        _header_cache.clear()
+        assert _header_cache.head_memo[0][0] is None
+        assert es.encode(Message(dict(AUDIO), payload)) == want
+    finally:
+        _active.restore(previous)
+
+
+def test_threads_signing_frames_of_their_own_sizes(backend: str) -> None:
+    # Each thread its own audio block and chunk size, so the one-slot memo is taken
+    # over by another thread's head between two of a thread's messages.
+    errors: List[BaseException] = []
+    gate = threading.Barrier(4)
+
+    def work(k: int) -> None:
+        audio = {":message-type": "event", ":event-type": f"Audio{k}"}
+        pcm = bytes([k]) * (600 + 900 * k)
+        want_inner = reference_of_dict(audio, pcm)
+        gate.wait()
+        try:
+            for i in range(1500):
+                inner = es.encode(Message(dict(audio), pcm))
+                assert inner == want_inner
+                outer = {
+                    ":date": datetime.datetime(2026, 1, 1, tzinfo=UTC),
+                    "sig": bytes([i % 256]) * 32,
+                }
+                assert es.encode(Message(outer, inner)) == reference_of_dict(outer, inner)
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]
