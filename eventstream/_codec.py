@@ -12,7 +12,6 @@ from typing import Optional, Union
 
 from . import _active, errors
 from ._assemble import decode, truncated_fault
-from ._header_cache import head_memo as _head_memo
 from ._header_cache import memo_head as _memo_head
 from ._header_codec import encode_block
 from .limits import (
@@ -55,26 +54,22 @@ def encode(message: Message, *, limits: Optional[Limits] = None) -> bytes:
         # below 4 GiB).
         block = encoded[0]
     else:
-        block, longest, count, _ = encoded
-        _check_encode_limits(block, longest, count, payload, limits or DEFAULT_LIMITS)
-    # The frame-head memo (see _header_cache): a repeated block and chunk size
-    # start from their head, and only the payload's CRC remains.
-    memo = _head_memo[0]
-    if memo[0] is not block or memo[1] != len(payload):
-        if block is _head_memo[1] or block is _head_memo[2]:  # it repeats: make its head
-            memo = _memo_head(block, len(payload))
-            if memo is None:
-                return _active.backend.encode_frame(block, payload)
-        else:
-            _head_memo[2] = _head_memo[1]
-            _head_memo[1] = block
-            return _active.backend.encode_frame(block, payload)
+        block = encoded[0]
+        _check_encode_limits(block, encoded[1], encoded[2], payload, limits or DEFAULT_LIMITS)
+    heads = encoded[4]
+    if heads is None:  # a block built for this one message: no head kept
+        return _active.backend.encode_frame(block, payload)
+    # A block encoded again (see _header_cache): its head for this payload length
+    # is kept with it, so only the payload's CRC remains.
+    head = heads[0]
+    if head[0] != len(payload):
+        head = _memo_head(heads, block, len(payload))
     backend = _active.backend
-    if memo[1] < backend.ZLIB_CRC_BELOW:
-        crc = _zlib_crc32(payload, memo[3])
+    if head[0] < backend.ZLIB_CRC_BELOW:
+        crc = _zlib_crc32(payload, head[2])
     else:
-        crc = backend.crc32_of_bytes(memo[3], payload, memo[1])
-    return _join((memo[2], payload, _pack_u32(crc)))
+        crc = backend.crc32_of_bytes(head[2], payload, head[0])
+    return _join((head[1], payload, _pack_u32(crc)))
 
 
 def _check_encode_limits(

@@ -18,6 +18,7 @@ from typing import (
     List,
     Mapping,
     NamedTuple,
+    Optional,
     Sequence,
     Tuple,
     TypeVar,
@@ -570,9 +571,18 @@ HeadersInput = Union[Mapping[str, Any], Iterable[Union[Header, Tuple[str, int, A
 # below encodes in the same pass that infers; _header_codec encodes Headers built
 # any other way.
 
-EncodedBlock = Tuple[bytes, int, int, bool]
+HeadEntry = Tuple[int, bytes, int]
+"""A frame head: for a payload length, the message's first bytes up to the payload
+(prelude, prelude CRC, header block) and their CRC, from which the message CRC
+continues over the payload."""
+
+EncodedBlock = Tuple[bytes, int, int, bool, Optional[List[HeadEntry]]]
 """A header block's bytes, its longest string or bytes value (in bytes), its number
-of headers, and whether those three fit the default limits: what encode() checks."""
+of headers, whether those three fit the default limits (what encode() checks), and
+the block's frame-head memo: a one-slot list holding the HeadEntry last made for
+it, for a block that is encoded again (one that a cache or the last-dict slot hands
+out), or None for a block built for one message (a dict with other than str values)
+or too big to keep a head of."""
 
 # The type code and the fixed-size value (or the length of a variable one) in one pack.
 _pack_type_i8 = struct.Struct(">Bb").pack
@@ -585,13 +595,16 @@ _TYPE_BYTE = tuple(bytes((code,)) for code in range(10))
 _MAX_BLOCK = DEFAULT_MAX_HEADER_BLOCK
 _MAX_VALUE = DEFAULT_MAX_HEADER_VALUE
 _MAX_HEADERS = DEFAULT_MAX_HEADERS
+# A block up to this size gets a frame-head memo (the head is kept with it).
+MAX_HEAD_BLOCK = 2048
+NO_HEAD: HeadEntry = (-1, b"", 0)
 
 # One slot: the last header block built or encoded, with its Headers.  A client
 # builds a message and encodes it at once, so encode() checks the identity of its
 # Headers here before anything else.  The pair is replaced whole (one store into
 # the slot, cheaper than a module attribute), so a thread reads a matching pair;
 # holding the Headers keeps its identity from being taken over by a new object.
-last_encoded: List[Tuple[object, EncodedBlock]] = [((), (b"", 0, 0, True))]
+last_encoded: List[Tuple[object, EncodedBlock]] = [((), (b"", 0, 0, True, None))]
 
 # Name -> length byte + UTF-8 bytes, for names already validated.  Names are the
 # protocol's few constants (":event-type", ":date"...), so this holds them all;
@@ -633,13 +646,15 @@ def value_bytes(htype: int, value: Any) -> bytes:
 
 
 def block_of(parts: List[bytes], longest: int, count: int) -> EncodedBlock:
-    """The encoded block of ``count`` headers from their wire parts."""
+    """The encoded block of ``count`` headers from their wire parts (with a
+    frame-head memo: the encode cache keeps it)."""
     block = b"".join(parts)
     return (
         block,
         longest,
         count,
         len(block) <= _MAX_BLOCK and longest <= _MAX_VALUE and count <= _MAX_HEADERS,
+        [NO_HEAD] if len(block) <= MAX_HEAD_BLOCK else None,
     )
 
 
@@ -699,7 +714,7 @@ def _str_dict_entry(items: Tuple[Tuple[str, str], ...]) -> DictEntry:
     if entry is not None:
         last_encoded[0] = entry
     else:
-        entry = _dict_entry(items)
+        entry = _dict_entry(items, True)
         if len(items) <= _INFERRED_MAX_HEADERS and all(
             len(value) <= _INFERRED_MAX_VALUE for _, value in items
         ):
@@ -736,9 +751,10 @@ def _load_datetime_parts() -> Any:
     return _datetime_parts
 
 
-def _dict_entry(items: Iterable[Tuple[Any, Any]]) -> DictEntry:
+def _dict_entry(items: Iterable[Tuple[Any, Any]], repeats: bool) -> DictEntry:
     """The Headers of a dict's items, inferring each value's wire type, and their
-    encoded block (also left in ``last_encoded``).
+    encoded block (also left in ``last_encoded``); with a frame-head memo if the
+    entry ``repeats`` (is kept to be handed out again).
 
     Names already seen are known valid (``name_prefixes``), and the values a
     client puts in a dict (exact str with ASCII text, bytes, int and bool, and
@@ -825,6 +841,7 @@ def _dict_entry(items: Iterable[Tuple[Any, Any]]) -> DictEntry:
             longest,
             count,
             len(block) <= _MAX_BLOCK and longest <= _MAX_VALUE and count <= _MAX_HEADERS,
+            [NO_HEAD] if repeats and len(block) <= MAX_HEAD_BLOCK else None,
         ),
     )
     last_encoded[0] = entry
@@ -841,7 +858,7 @@ def make_headers(headers: HeadersInput) -> Headers:
         items = tuple(headers.items())
         for name, value in items:
             if type(name) is not str or type(value) is not str:
-                return _dict_entry(items)[0]
+                return _dict_entry(items, False)[0]
         return _str_dict_entry(items)[0]
     if isinstance(headers, Mapping):
         return tuple.__new__(
@@ -873,7 +890,7 @@ _EMPTY_HEADERS: Headers = tuple.__new__(Headers, ())
 # keeps alive, so their identities cannot be reused) and its entry.  Replaced
 # whole, so a thread reads a matching pair.
 _last_str_dict: List[Tuple[Tuple[Tuple[str, str], ...], DictEntry]] = [
-    ((), (_EMPTY_HEADERS, (b"", 0, 0, True)))
+    ((), (_EMPTY_HEADERS, (b"", 0, 0, True, None)))
 ]
 
 
@@ -926,7 +943,7 @@ class Message(_MessageFields):
                     return _tuple_new(cls, (entry[0], payload))
             for name, value in headers.items():
                 if type(name) is not str or type(value) is not str:
-                    return _tuple_new(cls, (_dict_entry(headers.items())[0], payload))
+                    return _tuple_new(cls, (_dict_entry(headers.items(), False)[0], payload))
             return _tuple_new(cls, (_str_dict_entry(tuple(headers.items()))[0], payload))
         return tuple.__new__(cls, (make_headers(headers), payload))
 
