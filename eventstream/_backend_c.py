@@ -320,22 +320,25 @@ def encode_frame(header_block: bytes, payload: Buffer) -> bytes:
     block and payload in place and computes both CRCs in the pass that copies
     them.
     """
+    try:
+        scratch = _encode_pool.pop()
+    except IndexError:
+        scratch = _new_encode_scratch()
+    try:
+        # C checks that the message fits the scratch before it writes; one that
+        # does not (n < 0), or a block or payload that is not bytes (TypeError:
+        # cffi passes only bytes in place), is framed below.
+        n = _encode_into(
+            scratch[0], _ENCODE_SCRATCH, header_block, len(header_block), payload, len(payload)
+        )
+        if n >= 0:
+            return _unpack(scratch[1], n)  # type: ignore[no-any-return]
+    except TypeError:
+        pass
+    finally:
+        _encode_pool.append(scratch)
     block_len = len(header_block)
     payload_len = len(payload)
-    if type(payload) is bytes and 16 + block_len + payload_len <= _ENCODE_SCRATCH:
-        try:
-            scratch = _encode_pool.pop()
-        except IndexError:
-            scratch = _new_encode_scratch()
-        try:
-            n = _encode_into(
-                scratch[0], _ENCODE_SCRATCH, header_block, block_len, payload, payload_len
-            )
-            return _unpack(scratch[1], n)  # type: ignore[no-any-return]
-        except TypeError:  # a block that is not bytes: pinned below
-            pass
-        finally:
-            _encode_pool.append(scratch)
     try:
         r = _frame_crcs(header_block, block_len, payload, payload_len)
     except TypeError:  # not bytes (Message payloads always are): pin the buffers

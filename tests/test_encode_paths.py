@@ -356,3 +356,22 @@ def test_threads_signing_frames_of_their_own_sizes(backend: str) -> None:
     for t in threads:
         t.join()
     assert not errors, errors[0]
+
+
+def test_a_kept_head_never_skips_the_default_limits(backend: str) -> None:
+    from eventstream.limits import DEFAULT_LIMITS
+
+    big = b"b" * (DEFAULT_LIMITS.max_payload + 1)
+    wide = es.Limits(max_payload=len(big))
+    small = b"s" * 1000
+    for _ in range(2):
+        assert es.encode(Message(dict(AUDIO), small)) == reference_of_dict(AUDIO, small)
+        # The same block (its head kept for 1,000 bytes) with a payload over the
+        # default limit: framed under wider limits, refused under the default ones,
+        # whichever came first.
+        message = Message(dict(AUDIO), big)
+        with pytest.raises(es.PayloadTooLargeError):
+            es.encode(message)
+        assert es.encode(message, limits=wide) == reference_of_dict(AUDIO, big)
+        with pytest.raises(es.PayloadTooLargeError):
+            es.encode(message)
