@@ -216,15 +216,24 @@ def crc32_of_bytes(value: int, data: bytes, length: int) -> int:
     return _zlib_crc32(data, value)
 
 
+# One slot: (block length, payload length, prelude, CRC of the prelude) of the
+# last frame made here.  The prelude (lengths and their CRC) depends on the two
+# lengths alone, and the frames that come here (blocks built for one message, such
+# as a signer's date and signature around one chunk size) repeat them.  Replaced
+# whole, so a thread reads a matching set.
+_last_prelude: List[Tuple[int, int, bytes, int]] = [(-1, -1, b"", 0)]
+
+
 def encode_frame(header_block: bytes, payload: Buffer) -> bytes:
     """The wire bytes of one message from its encoded header block and payload.
 
     The caller has checked that the total length fits in 32 bits.
     """
-    lengths = _pack_prelude(16 + len(header_block) + len(payload), len(header_block))
-    lengths_crc = _zlib_crc32(lengths)
-    prelude_crc = _pack_u32(lengths_crc)
-    crc = _zlib_crc32(header_block, _zlib_crc32(prelude_crc, lengths_crc))
-    return b"".join(
-        (lengths, prelude_crc, header_block, payload, _pack_u32(_zlib_crc32(payload, crc)))
-    )
+    prelude = _last_prelude[0]
+    if prelude[0] != len(header_block) or prelude[1] != len(payload):
+        lengths = _pack_prelude(16 + len(header_block) + len(payload), len(header_block))
+        raw = lengths + _pack_u32(_zlib_crc32(lengths))
+        prelude = (len(header_block), len(payload), raw, _zlib_crc32(raw))
+        _last_prelude[0] = prelude
+    crc = _zlib_crc32(payload, _zlib_crc32(header_block, prelude[3]))
+    return b"".join((prelude[2], header_block, payload, _pack_u32(crc)))

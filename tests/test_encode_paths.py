@@ -375,3 +375,18 @@ def test_a_kept_head_never_skips_the_default_limits(backend: str) -> None:
         assert es.encode(message, limits=wide) == reference_of_dict(AUDIO, big)
         with pytest.raises(es.PayloadTooLargeError):
             es.encode(message)
+
+
+def test_frames_of_blocks_met_once_with_the_same_lengths(backend: str) -> None:
+    # A signer's frames: a new block every time, of one length, around payloads of one
+    # length (the Python backend keeps the prelude these lengths make), then others.
+    from eventstream import _active
+
+    encode_frame = _active.backend.encode_frame
+    for k in range(6):
+        block = reference(
+            [(":date", HeaderType.TIMESTAMP, k), ("s", HeaderType.BYTES, bytes([k]) * 8)], b""
+        )[12:-4]
+        payload = bytes([k]) * (64 if k < 4 else 65)
+        assert encode_frame(block, payload) == frame(block, payload)
+        assert encode_frame(block + b"\x01x\x00", payload) == frame(block + b"\x01x\x00", payload)
