@@ -590,6 +590,10 @@ _pack_type_i16 = struct.Struct(">Bh").pack
 _pack_type_i32 = struct.Struct(">Bi").pack
 _pack_type_i64 = struct.Struct(">Bq").pack  # INT64 and TIMESTAMP
 _pack_type_length = struct.Struct(">BH").pack  # BYTES and STRING
+# The same for the short values most headers have: an index instead of a pack.
+_SHORT = 256
+_STRING_LENGTHS = tuple(_pack_type_length(7, size) for size in range(_SHORT))
+_BYTES_LENGTHS = tuple(_pack_type_length(6, size) for size in range(_SHORT))
 _TYPE_BYTE = tuple(bytes((code,)) for code in range(10))
 # The default limits, which EncodedBlock's flag is about.
 _MAX_BLOCK = DEFAULT_MAX_HEADER_BLOCK
@@ -671,12 +675,12 @@ def encode_headers(headers: Sequence[Tuple[str, int, Any]]) -> EncodedBlock:
             raw = value.encode("utf-8")
             size = len(raw)
             parts.append(prefix)
-            parts.append(_pack_type_length(7, size))
+            parts.append(_STRING_LENGTHS[size] if size < _SHORT else _pack_type_length(7, size))
             parts.append(raw)
         elif htype == 6:
             size = len(value)
             parts.append(prefix)
-            parts.append(_pack_type_length(6, size))
+            parts.append(_BYTES_LENGTHS[size] if size < _SHORT else _pack_type_length(6, size))
             parts.append(value)
         else:
             parts.append(prefix)
@@ -776,7 +780,9 @@ def _dict_entry(items: Iterable[Tuple[Any, Any]], repeats: bool) -> DictEntry:
                     if size <= MAX_WIRE_VALUE_LENGTH:
                         headers.append(_tuple_new(Header, (name, _STRING, value)))
                         parts.append(prefix)
-                        parts.append(_pack_type_length(7, size))
+                        parts.append(
+                            _STRING_LENGTHS[size] if size < _SHORT else _pack_type_length(7, size)
+                        )
                         parts.append(value.encode())
                         if size > longest:
                             longest = size
@@ -786,7 +792,9 @@ def _dict_entry(items: Iterable[Tuple[Any, Any]], repeats: bool) -> DictEntry:
                 if size <= MAX_WIRE_VALUE_LENGTH:
                     headers.append(_tuple_new(Header, (name, _BYTES, value)))
                     parts.append(prefix)
-                    parts.append(_pack_type_length(6, size))
+                    parts.append(
+                        _BYTES_LENGTHS[size] if size < _SHORT else _pack_type_length(6, size)
+                    )
                     parts.append(value)
                     if size > longest:
                         longest = size

@@ -390,3 +390,15 @@ def test_frames_of_blocks_met_once_with_the_same_lengths(backend: str) -> None:
         payload = bytes([k]) * (64 if k < 4 else 65)
         assert encode_frame(block, payload) == frame(block, payload)
         assert encode_frame(block + b"\x01x\x00", payload) == frame(block + b"\x01x\x00", payload)
+
+
+@pytest.mark.parametrize("size", [0, 1, 255, 256, 257, 1000, 65535])
+def test_value_lengths_around_the_short_length_table(backend: str, size: int) -> None:
+    wide = es.Limits(max_header_value=65535, max_header_block=1 << 20)
+    text, raw = "t" * size, b"r" * size
+    for values in ({"s": text}, {"s": text, "n": 1}, {"b": raw}, {"b": raw, "s": text}):
+        assert es.encode(Message(values, b"p"), limits=wide) == reference_of_dict(values, b"p")
+    listed = [Header.string("s", text), Header.binary("b", raw)]
+    assert es.encode(Message(listed, b"p"), limits=wide) == reference(
+        [("s", HeaderType.STRING, text), ("b", HeaderType.BYTES, raw)], b"p"
+    )
