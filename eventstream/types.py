@@ -708,12 +708,17 @@ _INFERRED_MAX_HEADERS = 16
 _INFERRED_MAX_VALUE = 256  # characters
 
 
-def _str_dict_entry(items: Tuple[Tuple[str, str], ...]) -> DictEntry:
-    """The entry of a dict's items, all exact strs (checked by the caller).
+def _str_dict_entry(items: Tuple[Tuple[Any, str], ...]) -> DictEntry:
+    """The entry of a dict's items whose values are all exact strs (checked by
+    the caller); its names are checked here.
 
-    Cached when the block is small: a hit needs an equal key, and equal exact
-    strs have equal lengths, so the size checks here bound every entry.
+    Cached when the names are exact strs too and the block is small: a hit needs
+    an equal key, and equal exact strs have equal lengths, so the size checks
+    here bound every entry.
     """
+    for name, _ in items:
+        if type(name) is not str:  # a str subclass, or not a str at all
+            return _dict_entry(items, False)
     entry = _INFERRED.get(items)
     if entry is not None:
         last_encoded[0] = entry
@@ -949,8 +954,8 @@ class Message(_MessageFields):
                 else:
                     last_encoded[0] = entry
                     return _tuple_new(cls, (entry[0], payload))
-            for name, value in headers.items():
-                if type(name) is not str or type(value) is not str:
+            for value in headers.values():  # (_str_dict_entry checks the names)
+                if type(value) is not str:
                     return _tuple_new(cls, (_dict_entry(headers.items(), False)[0], payload))
             return _tuple_new(cls, (_str_dict_entry(tuple(headers.items()))[0], payload))
         return tuple.__new__(cls, (make_headers(headers), payload))

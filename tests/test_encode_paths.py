@@ -402,3 +402,26 @@ def test_value_lengths_around_the_short_length_table(backend: str, size: int) ->
     assert es.encode(Message(listed, b"p"), limits=wide) == reference(
         [("s", HeaderType.STRING, text), ("b", HeaderType.BYTES, raw)], b"p"
     )
+
+
+class _LikeEveryName(str):
+    """A name that hashes like "secret" and claims to equal every string."""
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    def __ne__(self, other: object) -> bool:
+        return False
+
+    def __hash__(self) -> int:
+        return hash("secret")
+
+
+def test_a_str_subclass_name_cannot_take_a_cached_dicts_block(backend: str) -> None:
+    cached = {"secret": "v"}
+    for _ in range(2):  # cached, and the last all-str dict
+        assert es.encode(Message(dict(cached), b"p")) == reference_of_dict(cached, b"p")
+    message = Message({_LikeEveryName("name"): "v"}, b"p")
+    assert type(message.headers[0].name) is str
+    assert es.encode(message) == reference([("name", HeaderType.STRING, "v")], b"p")
+    assert es.encode(Message(dict(cached), b"p")) == reference_of_dict(cached, b"p")
