@@ -730,7 +730,7 @@ def _str_dict_entry(items: Tuple[Tuple[Any, str], ...]) -> DictEntry:
             if len(_INFERRED) >= _INFERRED_MAX_ENTRIES:
                 _INFERRED.clear()
             _INFERRED[items] = entry
-    _last_str_dict[0] = (items, entry)
+    _last_str_dict[0] = (items, len(items), entry)
     return entry
 
 
@@ -900,10 +900,10 @@ def make_headers(headers: HeadersInput) -> Headers:
 _EMPTY_HEADERS: Headers = tuple.__new__(Headers, ())
 
 # One slot: the items of the last all-str header dict (its exact strs, which this
-# keeps alive, so their identities cannot be reused) and its entry.  Replaced
-# whole, so a thread reads a matching pair.
-_last_str_dict: List[Tuple[Tuple[Tuple[str, str], ...], DictEntry]] = [
-    ((), (_EMPTY_HEADERS, (b"", 0, 0, True, None)))
+# keeps alive, so their identities cannot be reused), their number and its entry.
+# Replaced whole, so a thread reads a matching set.
+_last_str_dict: List[Tuple[Tuple[Tuple[str, str], ...], int, DictEntry]] = [
+    ((), 0, (_EMPTY_HEADERS, (b"", 0, 0, True, None)))
 ]
 
 
@@ -943,8 +943,8 @@ class Message(_MessageFields):
             # A client sends every chunk with the same dict literal: the same str
             # objects, in the same order, as the last all-str dict.  Compared by
             # identity, so they are the exact strs that were checked then.
-            last_items, entry = _last_str_dict[0]
-            if len(headers) == len(last_items):
+            last_items, count, entry = _last_str_dict[0]
+            if len(headers) == count:
                 i = 0
                 for name, value in headers.items():
                     last_name, last_value = last_items[i]
