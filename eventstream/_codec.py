@@ -49,26 +49,30 @@ def encode(message: Message, *, limits: Optional[Limits] = None) -> bytes:
     # built, whose block Message() encoded (from a dict) or found in its cache.
     last = _last_encoded[0]
     encoded = last[1] if last[0] is headers else encode_block(headers)
-    heads = encoded[4]
-    if limits is None and heads is not None:
-        # A block encoded again (see _header_cache), under the default limits: the
-        # head kept with it for this payload length was made once the message was
-        # checked against them, so only the payload's CRC remains.
-        head = heads[0]
-        if head[0] != len(payload):
-            if not encoded[3] or len(payload) > _DEFAULT_MAX_PAYLOAD:
-                # Raises: the message does not fit the default limits.
-                _check_encode_limits(encoded[0], encoded[1], encoded[2], payload, DEFAULT_LIMITS)
-            head = _memo_head(heads, encoded[0], len(payload))
-        backend = _active.backend
-        if head[0] < backend.ZLIB_CRC_BELOW:
-            crc = _zlib_crc32(payload, head[2])
-        else:
-            crc = backend.crc32_of_bytes(head[2], payload, head[0])
-        return _join((head[1], payload, _pack_u32(crc)))
-    if not (limits is None and encoded[3] and len(payload) <= _DEFAULT_MAX_PAYLOAD):
-        # (The default limits keep the total far below 4 GiB.)
-        _check_encode_limits(encoded[0], encoded[1], encoded[2], payload, limits or DEFAULT_LIMITS)
+    if limits is None:
+        heads = encoded[4]
+        if heads is not None:
+            # A block encoded again (see _header_cache): the head kept with it for
+            # this payload length was made once the message was checked against the
+            # default limits, so only the payload's CRC remains.
+            head = heads[0]
+            if head[0] != len(payload):
+                if not encoded[3] or len(payload) > _DEFAULT_MAX_PAYLOAD:
+                    # Raises: the message does not fit the default limits.
+                    _check_encode_limits(
+                        encoded[0], encoded[1], encoded[2], payload, DEFAULT_LIMITS
+                    )
+                head = _memo_head(heads, encoded[0], len(payload))
+            backend = _active.backend
+            if head[0] < backend.ZLIB_CRC_BELOW:
+                crc = _zlib_crc32(payload, head[2])
+            else:
+                crc = backend.crc32_of_bytes(head[2], payload, head[0])
+            return _join((head[1], payload, _pack_u32(crc)))
+        if encoded[3] and len(payload) <= _DEFAULT_MAX_PAYLOAD:
+            # Fits the default limits (which keep the total far below 4 GiB).
+            return _active.backend.encode_frame(encoded[0], payload)
+    _check_encode_limits(encoded[0], encoded[1], encoded[2], payload, limits or DEFAULT_LIMITS)
     return _active.backend.encode_frame(encoded[0], payload)
 
 
