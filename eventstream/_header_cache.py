@@ -4,8 +4,7 @@ A client sending audio encodes the same headers for every chunk, so the
 encoder looks a message's headers up here before encoding them, and starts the
 frame of a repeated block from its memoised head.  Entries are immutable values
 (a head memo is a one-slot list replaced whole), so sharing them between threads
-is safe.  (The decode
-caches live in :mod:`eventstream._assemble`.)
+is safe.  (The decode caches live in :mod:`eventstream._assemble`.)
 """
 
 from __future__ import annotations
