@@ -743,7 +743,7 @@ _BOOL_TRUE = HeaderType.BOOL_TRUE
 _BOOL_FALSE = HeaderType.BOOL_FALSE
 _tuple_new = tuple.__new__
 _name_prefix_of = name_prefixes.get
-# (datetime.datetime, datetime.timezone, the epoch), set the first time
+# (datetime.datetime, the epoch), set the first time
 # Header.infer meets a datetime (the datetime module is not imported before).
 _datetime_parts: Any = None
 
@@ -754,7 +754,6 @@ def _load_datetime_parts() -> Any:
 
     _datetime_parts = (
         datetime.datetime,
-        datetime.timezone,
         datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc),
     )
     return _datetime_parts
@@ -823,17 +822,27 @@ def _dict_entry(items: Iterable[Tuple[Any, Any]], repeats: bool) -> DictEntry:
                 continue
             else:
                 dt = _datetime_parts
-                if dt is not None and kind is dt[0] and type(value.tzinfo) is dt[1]:
-                    # A fixed-offset timezone (utc among them) always has an offset,
-                    # so the datetime is aware; every datetime fits int64 in ms.
-                    # days, seconds and microseconds are exact ints (the last two
-                    # never negative), so this is the floor of the exact quotient.
-                    delta = value - dt[2]
-                    ms = delta.days * 86_400_000 + delta.seconds * 1000 + delta.microseconds // 1000
-                    headers.append(_tuple_new(Header, (name, _TIMESTAMP, ms)))
-                    parts.append(prefix)
-                    parts.append(_pack_type_i64(8, ms))
-                    continue
+                if dt is not None and kind is dt[0]:
+                    try:
+                        # From the aware epoch: raises TypeError for a naive datetime
+                        # (no tzinfo, or one whose utcoffset() is None), which
+                        # Header.infer below then reports.
+                        delta = value - dt[1]
+                    except TypeError:
+                        pass
+                    else:
+                        # Every datetime fits int64 in ms.  days, seconds and
+                        # microseconds are exact ints (the last two never negative),
+                        # so this is the floor of the exact quotient.
+                        ms = (
+                            delta.days * 86_400_000
+                            + delta.seconds * 1000
+                            + delta.microseconds // 1000
+                        )
+                        headers.append(_tuple_new(Header, (name, _TIMESTAMP, ms)))
+                        parts.append(prefix)
+                        parts.append(_pack_type_i64(8, ms))
+                        continue
         header = Header.infer(name, value)
         headers.append(header)
         name, htype, value = header
