@@ -23,9 +23,13 @@ static const uint8_t s_fixed_size[ES_TYPE_COUNT] = {
     [ES_TYPE_INT64] = 8, [ES_TYPE_TIMESTAMP] = 8, [ES_TYPE_UUID] = 16,
 };
 
-int64_t es_walk_headers(
+/* The walk of block[p:len], p a header boundary with count valid headers before it:
+ * descriptors for the headers from p, written from headers[0]; returns how many. */
+static int64_t s_walk(
     const uint8_t *block,
     size_t len,
+    size_t p,
+    size_t count,
     size_t base,
     size_t frame_off,
     const es_limits *limits,
@@ -34,8 +38,7 @@ int64_t es_walk_headers(
     int64_t *fault) {
     const uint32_t max_header_value = limits->max_header_value;
     const size_t max_headers = limits->max_headers;
-    size_t p = 0;
-    size_t count = 0;
+    const size_t first = count;
     while (p < len) {
         size_t name_len = block[p];
         size_t t, v, left, size;
@@ -66,8 +69,8 @@ int64_t es_walk_headers(
         if (code >= ES_TYPE_COUNT) {
             return s_fault(fault, ES_ERR_HEADER_TYPE_UNKNOWN, base + t, frame_off, (int64_t)code, 0);
         }
-        ES_REQUIRE(count < cap, ES_ERR_NO_ROOM);
-        d = headers + count * ES_HEADER_FIELDS;
+        ES_REQUIRE(count - first < cap, ES_ERR_NO_ROOM);
+        d = headers + (count - first) * ES_HEADER_FIELDS;
         d[ES_HEADER_NAME] = (int64_t)(p + 1);
         d[ES_HEADER_NAME_END] = (int64_t)t;
         d[ES_HEADER_TYPE] = (int64_t)code;
@@ -126,11 +129,26 @@ int64_t es_walk_headers(
         assert(p > t); /* each header consumes its length byte, name and type at least */
         count++;
     }
-    return (int64_t)count;
+    return (int64_t)(count - first);
 }
 
-int64_t es_walk_block(const uint8_t *block, size_t len, const es_walk *walk) {
-    return es_walk_headers(block, len, 0, 0, &walk->limits, walk->headers, walk->cap, walk->fault);
+int64_t es_walk_headers(
+    const uint8_t *block,
+    size_t len,
+    size_t base,
+    size_t frame_off,
+    const es_limits *limits,
+    int64_t *headers,
+    size_t cap,
+    int64_t *fault) {
+    return s_walk(block, len, 0, 0, base, frame_off, limits, headers, cap, fault);
+}
+
+int64_t es_walk_block(const uint8_t *block, size_t len, size_t start, size_t count, const es_walk *walk) {
+    if (start > len) {
+        return ES_ERR_BAD_ARGUMENT;
+    }
+    return s_walk(block, len, start, count, 0, 0, &walk->limits, walk->headers, walk->cap, walk->fault);
 }
 
 /*
@@ -197,11 +215,20 @@ uint64_t es_check_frame(const uint8_t *buf, size_t pos, size_t end, const es_lim
     return ((uint64_t)total << 32) | (uint64_t)headers_len;
 }
 
-int64_t es_check_one(const uint8_t *buf, size_t len, uint32_t max_payload, uint32_t max_header_block) {
+int64_t es_check_one(
+    const uint8_t *buf,
+    size_t len,
+    uint32_t max_payload,
+    uint32_t max_header_block,
+    const uint8_t *same,
+    size_t same_len) {
     size_t total = 0, headers_len = 0;
     es_limits limits = {max_payload, max_header_block, 0, 0};
     if (s_check_frame(buf, 0, len, &limits, NULL, &total, &headers_len) != 0 || total != len) {
         return 0;
+    }
+    if (headers_len != 0 && same_len == headers_len && memcmp(buf + ES_PRELUDE_LEN, same, same_len) == 0) {
+        return -(int64_t)(ES_PRELUDE_LEN + headers_len);
     }
     return (int64_t)(ES_PRELUDE_LEN + headers_len);
 }

@@ -60,19 +60,52 @@ MAX_HEADERS = 32
 MAX_HEADER_ENTRIES = 512
 MAX_HEADER_BYTES = 128
 
-# Header blocks (their bytes) and their headers, validated under one Limits value:
-# one such dict per Limits value (decode_cache_for), so a lookup never skips a
-# check.  A plain dict: its lookups are the hot path of every decode.
-DecodeCache = Dict[bytes, Headers]
-
 header_cache: Dict[bytes, Header] = {}
+
+# The lead of the last block built that had one: its string, bytes and boolean
+# headers before its first header of another type, as (bytes, length, header
+# count, headers, longest value, the Limits it was walked under).  A stream whose
+# blocks differ only in a later header (an id, a sequence number) repeats its
+# lead: a block that starts with it is walked from the lead's end, if the lead
+# passes the limits at hand (its longest value and header count; the rest of its
+# checks do not depend on them), and its headers are taken as they are.  Equal
+# bytes are equal headers (each header's bytes say where it ends).  Bounded like
+# a cached block; replaced whole.
+Lead = Tuple[bytes, int, int, Tuple[Header, ...], int, Optional[Limits]]
+_NO_LEAD: Lead = (b"", 0, 0, (), 0, None)  # none yet
+_last_lead = [_NO_LEAD]
+
+_EMPTY_HEADERS = new_headers([])
+
+
+class DecodeCache(Dict[bytes, Headers]):
+    """Header blocks (their bytes) and their headers, validated under one Limits
+    value: one per Limits value (decode_cache_for), so a lookup never skips a check.
+    A dict: its lookups are the hot path of every decode.
+
+    ``last``: ``(block, len(block), headers)`` of a block decode() found here.
+    ``check_one`` compares a message's block with it in place, so a message that
+    repeats it (as a stream's messages do) needs no block slice and no hashing.
+    It is set when a lookup hits (a block seen once does not replace it) and
+    replaced whole, so a thread reads a matching triple.
+    """
+
+    __slots__ = ("last",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last: Tuple[bytes, int, Headers] = _NO_LAST
+
+
+# No block yet (check_one never matches an empty block).
+_NO_LAST: Tuple[bytes, int, Headers] = (b"", 0, _EMPTY_HEADERS)
 
 # The decode caches by Limits value.  At most MAX_CACHES are kept here (the oldest
 # made is dropped first; a Decoder holding one keeps it for itself), so a process
 # that decodes under many distinct limits holds a bounded number of caches.  The
 # default limits' cache is always kept (it is made first, and never dropped).
 MAX_CACHES = 8
-_decode_caches: Dict[Limits, DecodeCache] = {DEFAULT_LIMITS: {}}
+_decode_caches: Dict[Limits, DecodeCache] = {DEFAULT_LIMITS: DecodeCache()}
 
 
 def decode_cache_for(limits: Limits) -> DecodeCache:
@@ -90,7 +123,8 @@ def decode_cache_for(limits: Limits) -> DecodeCache:
             # Anyone still holding it keeps a working cache, emptied to free memory
             # at once.
             dropped.clear()
-        cache = _decode_caches.setdefault(limits, {})
+            dropped.last = _NO_LAST
+        cache = _decode_caches.setdefault(limits, DecodeCache())
     return cache
 
 
@@ -114,71 +148,92 @@ def clear() -> None:
     """Empty every decode cache (tests and memory-conscious callers)."""
     for limits, cache in list(_decode_caches.items()):
         cache.clear()
+        cache.last = _NO_LAST
         if limits is not DEFAULT_LIMITS:
             _decode_caches.pop(limits, None)
     header_cache.clear()
+    _last_lead[0] = _NO_LEAD
 
 
 # ------------------------------------------------------------------ headers from records
 
-_EMPTY_HEADERS = new_headers([])
 _new = tuple.__new__
 _object_new = object.__new__
 _int_from_bytes = int.from_bytes
 
 
-def build_headers(block: bytes, d: Descriptors) -> Headers:
-    """The headers of ``block`` from its descriptors ``d`` (5 ints per header).
-
-    Names and string values are decoded strictly here: a backend's walk may leave
-    their UTF-8 check to this decoding (UnicodeDecodeError: see
-    :func:`utf8_fault`).  String, bytes and boolean headers come from the
-    single-header cache when their wire bytes are there.
-    """
-    # No bound-method locals (append = headers.append): CPython 3.11 calls
-    # headers.append(...) and header_cache.get(...) as specialised method calls,
-    # cheaper than making and calling the bound methods for a handful of headers.
-    headers: List[Header] = []
-    for ns, ne, code, v1, v2 in d:
-        if code == 7 or code == 6:
-            raw = block[ns - 1 : v2]
-            header = header_cache.get(raw)
-            if header is None:
-                value: Any = block[v1:v2].decode() if code == 7 else block[v1:v2]
-                header = _new(Header, (block[ns:ne].decode(), HEADER_TYPES[code], value))
-                remember_header(raw, header)
-        elif code <= 1:
-            raw = block[ns - 1 : ne + 1]
-            header = header_cache.get(raw)
-            if header is None:
-                header = _new(Header, (block[ns:ne].decode(), HEADER_TYPES[code], code == 0))
-                remember_header(raw, header)
-        elif code == 9:
-            # uuid_from_bytes, inlined: the call cost ~5% of a UUID header
-            cls, unknown, set_int, set_safe = _types._uuid_parts or _types._load_uuid_parts()
-            value = _object_new(cls)
-            set_int(value, _int_from_bytes(block[v1:v2], "big"))
-            set_safe(value, unknown)
-            header = _new(Header, (block[ns:ne].decode(), HEADER_TYPES[9], value))
-        else:
-            header = _new(Header, (block[ns:ne].decode(), HEADER_TYPES[code], v1))
-        headers.append(header)
-    return _new(Headers, headers)
-
-
 def walk_block(
     backend: Backend, block: bytes, base: int, frame: int, limits: Limits
 ) -> Union[Headers, E.Fault]:
-    """The headers of a block no cache holds, or its fault: the backend's walk,
-    then :func:`build_headers` (``base``: the stream offset of ``block[0]``).
-    The decode functions below inline it."""
-    walked = backend.walk_headers(block, base, frame, limits)
-    if isinstance(walked, tuple):
-        return walked
+    """The headers of a block no cache holds, or its fault (``base``: the stream
+    offset of ``block[0]``, ``frame`` that of its message): the backend's walk,
+    then the headers from its descriptors.
+
+    A block that starts with the last lead (``_last_lead``) is walked from the
+    lead's end if the lead passes ``limits``, and the lead's headers are taken as
+    they are.  Names and string values are decoded strictly here: a backend's
+    walk may leave their UTF-8 check to this decoding (see :func:`utf8_fault`).
+    String, bytes and boolean headers come from the single-header cache when
+    their wire bytes are there.  A lead that is new or longer than the one used
+    becomes the last lead.
+    """
+    lead_bytes, known, count, lead, longest, passed = _last_lead[0]
+    if (
+        known
+        and block[:known] == lead_bytes
+        and (passed is limits or (longest <= limits[2] and count <= limits[3]))
+    ):
+        d = backend.walk_headers(block, base, frame, limits, known, count)
+    else:
+        d = backend.walk_headers(block, base, frame, limits)
+        known, lead, longest = 0, (), 0
+    if isinstance(d, tuple):
+        return d
+    # No bound-method locals (append = headers.append): CPython 3.11 calls
+    # headers.append(...) and header_cache.get(...) as specialised method calls,
+    # cheaper than making and calling the bound methods for a handful of headers.
+    headers: List[Header] = list(lead)
+    lead_end = -1  # this block's lead ends at its first header of another type
+    lead_count = 0
     try:
-        return build_headers(block, walked)
+        for ns, ne, code, v1, v2 in d:
+            if code == 7 or code == 6:
+                raw = block[ns - 1 : v2]
+                header = header_cache.get(raw)
+                if header is None:
+                    value: Any = block[v1:v2].decode() if code == 7 else block[v1:v2]
+                    header = _new(Header, (block[ns:ne].decode(), HEADER_TYPES[code], value))
+                    remember_header(raw, header)
+            elif code <= 1:
+                raw = block[ns - 1 : ne + 1]
+                header = header_cache.get(raw)
+                if header is None:
+                    header = _new(Header, (block[ns:ne].decode(), HEADER_TYPES[code], code == 0))
+                    remember_header(raw, header)
+            else:
+                if lead_end < 0:  # the first header of another type: the lead ends here
+                    lead_end = ns - 1
+                    lead_count = len(headers)
+                if code == 9:
+                    # uuid_from_bytes, inlined: the call cost ~5% of a UUID header
+                    cls, unknown, set_int, set_safe = (
+                        _types._uuid_parts or _types._load_uuid_parts()
+                    )
+                    value = _object_new(cls)
+                    set_int(value, _int_from_bytes(block[v1:v2], "big"))
+                    set_safe(value, unknown)
+                    header = _new(Header, (block[ns:ne].decode(), HEADER_TYPES[9], value))
+                else:
+                    header = _new(Header, (block[ns:ne].decode(), HEADER_TYPES[code], v1))
+            headers.append(header)
     except UnicodeDecodeError:
         return utf8_fault(block, base, frame, limits)
+    if known < lead_end <= MAX_BLOCK and lead_count <= MAX_HEADERS:  # a new or longer lead
+        for _, _, _, v1, v2 in d[: lead_count - len(lead)]:
+            longest = max(longest, v2 - v1)  # a value's length (booleans: 0 - 0)
+        new_lead = tuple(headers[:lead_count])
+        _last_lead[0] = (block[:lead_end], lead_end, lead_count, new_lead, longest, limits)
+    return _new(Headers, headers)
 
 
 def utf8_fault(block: bytes, base: int, frame: int, limits: Limits) -> E.Fault:
@@ -198,6 +253,9 @@ def utf8_fault(block: bytes, base: int, frame: int, limits: Limits) -> E.Fault:
 
 _DEFAULT_CACHE = _decode_caches[DEFAULT_LIMITS]  # never dropped (clear() empties it)
 _BLOCK_END = 12 + MAX_BLOCK  # decode(): a block of at most MAX_BLOCK bytes ends here
+# decode()'s locals for the default limits, in one tuple: the two ints are constants
+# (indexing a tuple subclass costs ~200 instructions each), one unpacking sets all.
+_DEFAULTS = (DEFAULT_LIMITS, _DEFAULT_CACHE, DEFAULT_LIMITS[0], DEFAULT_LIMITS[1])
 
 
 def decode(data: Buffer, *, limits: Optional[Limits] = None, copy: bool = True) -> Message:
@@ -213,14 +271,20 @@ def decode(data: Buffer, *, limits: Optional[Limits] = None, copy: bool = True) 
     incomplete and :class:`~eventstream.errors.TrailingDataError` if bytes follow it.
     """
     if limits is None or limits is DEFAULT_LIMITS:
-        limits, cache = DEFAULT_LIMITS, _DEFAULT_CACHE
+        limits, cache, max_payload, max_block = _DEFAULTS
     else:
         cache = decode_cache_for(limits)
+        max_payload, max_block = limits[0], limits[1]
     if type(data) is not bytes:
         data = _immutable_bytes(data)
     # The fast path: exactly one valid message whose block is cached (or walks).
     backend = _active.backend
-    ps = backend.check_one(data, len(data), limits[0], limits[1])
+    same, same_len, same_headers = cache.last
+    ps = backend.check_one(data, len(data), max_payload, max_block, same, same_len)
+    if ps < 0:  # the block of cache.last
+        if copy:
+            return _new(Message, (same_headers, data[-ps:-4]))
+        return _new(Message, (same_headers, memoryview(data)[-ps:-4]))
     if ps:
         headers: Optional[Headers]
         if ps == 12:
@@ -229,17 +293,18 @@ def decode(data: Buffer, *, limits: Optional[Limits] = None, copy: bool = True) 
             block: bytes = data[12:ps]
             headers = cache.get(block)
             if headers is None:
-                walked = backend.walk_headers(block, 12, 0, limits)
-                if type(walked) is not tuple:
-                    try:
-                        headers = build_headers(block, walked)  # type: ignore[arg-type]
-                    except UnicodeDecodeError:
-                        pass  # the general path reports it
-                    else:  # remember_block, inlined (its call cost ~1% of this path)
-                        if ps <= _BLOCK_END and len(headers) <= MAX_HEADERS:
-                            if len(cache) >= MAX_ENTRIES:
-                                cache.clear()
-                            cache[block] = headers
+                walked = walk_block(backend, block, 12, 0, limits)
+                if isinstance(walked, Headers):
+                    headers = walked  # remember_block, inlined (its call cost ~1% of this path)
+                    if ps <= _BLOCK_END and len(walked) <= MAX_HEADERS:
+                        if len(cache) >= MAX_ENTRIES:
+                            cache.clear()
+                        cache[block] = walked
+                # else a fault: the general path reports it
+            else:
+                # Seen before: the next message may repeat it (a block seen once, as
+                # in a stream of distinct blocks, does not replace the last one).
+                cache.last = (block, ps - 12, headers)
         if headers is not None:
             # One slice, one copy with the GIL held.  A GIL-free C copy of big payloads
             # was tried and dropped: it needs a zero-filled bytes(n) first, and a 16 MiB
@@ -302,15 +367,21 @@ def decode_whole(
     header block is not cached: :func:`decode_frames` then walks the block or
     reports the fault.
     """
-    ps = _active.backend.check_one(data, length, limits[0], limits[1])
-    if not ps:
+    last = cache.last
+    ps = _active.backend.check_one(data, length, limits[0], limits[1], last[0], last[1])
+    if ps < 0:  # the block of cache.last
+        headers: Optional[Headers] = last[2]
+        ps = -ps
+    elif not ps:
         return None
-    if ps == 12:
-        headers: Optional[Headers] = _EMPTY_HEADERS
+    elif ps == 12:
+        headers = _EMPTY_HEADERS
     else:
-        headers = cache.get(data[12:ps])
+        block = data[12:ps]
+        headers = cache.get(block)
         if headers is None:
             return None
+        cache.last = (block, ps - 12, headers)
     if copy:
         return _new(Message, (headers, data[ps : length - 4]))
     return _new(Message, (headers, memoryview(data)[ps : length - 4]))

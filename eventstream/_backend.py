@@ -46,10 +46,20 @@ class Backend(Protocol):
         encoder's one call per message after a memoised head (the C backend binds
         ``es_crc32`` here directly, with no Python call in between)."""
 
-    def check_one(self, buf: bytes, length: int, max_payload: int, max_header_block: int) -> int:
+    def check_one(
+        self,
+        buf: bytes,
+        length: int,
+        max_payload: int,
+        max_header_block: int,
+        same: bytes,
+        same_len: int,
+    ) -> int:
         """The payload start (12 + headers_length) if ``buf`` (of ``length`` bytes)
         is exactly one message whose prelude, lengths, these two limits and message
-        CRC check, else 0.  The header block is not walked."""
+        CRC check, else 0.  Negated when the header block is not empty and equals
+        ``same`` (``same_len`` bytes: the caller's last block, which then needs no
+        slice and no lookup).  The header block is not walked."""
 
     def scan_frames(
         self, buf: Buffer, pos: int, end: int, limits: Limits, max_frames: int = ...
@@ -61,12 +71,24 @@ class Backend(Protocol):
         so the faults are framing faults."""
 
     def walk_headers(
-        self, block: bytes, base: int, frame: int, limits: Limits
+        self,
+        block: bytes,
+        base: int,
+        frame: int,
+        limits: Limits,
+        start: int = ...,
+        count: int = ...,
     ) -> Union[Sequence[Sequence[int]], Fault]:
         """The descriptors of a header block, or the fault of its first invalid
         header (``base``/``frame``: stream offsets of ``block[0]`` and of its
         message, for the fault).  A backend may leave the UTF-8 checks to the
-        caller's strict decoding of names and string values."""
+        caller's strict decoding of names and string values.
+
+        ``start``, ``count`` (default 0, 0): walk from ``block[start]``, a header
+        boundary after ``count`` headers the caller knows to be valid under these
+        limits (a lead it has seen).  The descriptors are those of the headers
+        from there (offsets still into ``block``), and the count limit counts from
+        ``count``; ValueError if ``start`` is past the end."""
 
     def encode_frame(self, header_block: bytes, payload: Buffer) -> bytes:
         """The wire bytes of one message (the caller checked the 32-bit total)."""

@@ -7,9 +7,9 @@ cffi call costs a few hundred nanoseconds, as much as building a message, so
 each function makes as few calls and reads as few results as it can:
 
 * ``check_one`` (decode()'s fast path) is ``es_check_one`` itself: the prelude,
-  lengths, two limits and message CRC, and that the message fills the buffer,
-  in one call of plain integer arguments (every cffi argument costs time, and
-  a Python wrapper would cost more).
+  lengths, two limits and message CRC, that the message fills the buffer, and
+  whether its block is the caller's last one, in one call of plain arguments
+  (every cffi argument costs time, and a Python wrapper would cost more).
 * ``scan_frames``: ``es_decode_batch`` checks every complete message of the
   buffer in one call and marks a block equal to the previous non-empty one, so
   the shared layer neither slices nor looks it up again.  It walks no block
@@ -18,9 +18,9 @@ each function makes as few calls and reads as few results as it can:
   the batch, as before, made each call read descriptors back for blocks the
   cache then held: +2,400 instructions per call.)  Python reads the records
   through 2-D memoryviews of the scratch arrays, one ``tolist()`` per call.
-* ``walk_headers``: ``es_walk_block`` (``es_walk_headers`` with three arguments,
-  UTF-8 included) into the scratch descriptor array, read back as one list of
-  5-int lists through a 2-D view made once per scratch.
+* ``walk_headers``: ``es_walk_block`` (``es_walk_headers`` with five arguments,
+  UTF-8 included, from a given header boundary) into the scratch descriptor
+  array, read back as one list of 5-int lists through premade 2-D views.
 * ``bytes`` go to C as they are; bytearray and memoryview through
   ``ffi.from_buffer`` (no copy), released before returning so a bytearray can be
   resized again at once.  Offsets outside the buffer raise ValueError rather than
@@ -91,6 +91,7 @@ _FRAME_CAP = 128
 # limits (1,024); a block that could hold more gets an array of its own.
 _HEADER_CAP = 1024
 _HEADERS_AT = _FRAME_CAP * _FRAME_FIELDS  # offsets in the scratch array
+_ROWS = 33  # header counts with a premade view of their descriptors (up to 32)
 _FAULT_AT = _HEADERS_AT + _HEADER_CAP * _HEADER_FIELDS
 
 _crc32 = lib.es_crc32
@@ -124,7 +125,7 @@ class _Scratch:
     """
 
     __slots__ = ("batch", "descs", "fields", "frames", "ints", "keep", "limits",
-                 "walk")  # fmt: skip
+                 "rows", "walk")  # fmt: skip
 
     def __init__(self) -> None:
         self.keep = ffi.new("int64_t[]", _HEADERS_AT + _HEADER_CAP * _HEADER_FIELDS + _FAULT_FIELDS)
@@ -136,6 +137,9 @@ class _Scratch:
         self.descs: Any = (
             self.ints[_HEADERS_AT:_FAULT_AT].cast("B").cast("q", (_HEADER_CAP, _HEADER_FIELDS))
         )
+        # rows[n] is descs[:n] for the header counts of real blocks, made once:
+        # indexing a list costs a tenth of slicing the view for each walk.
+        self.rows: List[Any] = [self.descs[:n] for n in range(_ROWS)]
         batch = self.batch = ffi.new("es_batch *")
         batch.frame_cap = _FRAME_CAP
         # The batch walks no block (header_cap 0): a block is looked up in the shared
@@ -183,15 +187,15 @@ def crc32(data: Buffer, value: int = 0) -> int:
 
 
 def walk_headers(
-    block: bytes, base: int, frame: int, limits: Limits
+    block: bytes, base: int, frame: int, limits: Limits, start: int = 0, count: int = 0
 ) -> Union[List[List[int]], E.Fault]:
-    """The descriptors of a header block (a 5-int list per header, UTF-8 checked),
-    or its fault: ``es_walk_block`` into a pooled scratch if the most headers the
-    block can hold (``min(len(block) // 3, max_headers)``, es_max_header_count) fit
-    there, else into an array of that size."""
+    """The descriptors of a header block's headers from ``start`` (a 5-int list per
+    header, UTF-8 checked), or its fault: ``es_walk_block`` into a pooled scratch
+    if the most headers the block can hold (``min(len(block) // 3, max_headers)``,
+    es_max_header_count) fit there, else into an array of that size."""
     n = len(block)
     if n >= _BIG_BLOCK and limits[3] > _HEADER_CAP:
-        return _walk_big(block, base, frame, limits)
+        return _walk_big(block, base, frame, limits, start, count)
     try:
         scratch = _pool.pop()
     except IndexError:
@@ -199,14 +203,15 @@ def walk_headers(
     try:
         if scratch.limits is not limits:
             scratch.set_limits(limits)
-        count = _walk_block(block, n, scratch.walk)
-        if count > 0:
+        written = _walk_block(block, n, start, count, scratch.walk)
+        if written > 0:
             # One list per header, from the scratch's 2-D view.
-            descs: List[List[int]] = scratch.descs[:count].tolist()
+            rows = scratch.rows[written] if written < _ROWS else scratch.descs[:written]
+            descs: List[List[int]] = rows.tolist()
             return descs
-        if count == 0:
+        if written == 0:
             return []
-        return _stream_fault(scratch.ints, _FAULT_AT, base, frame)
+        return _stream_fault(written, scratch.ints, _FAULT_AT, base, frame)
     finally:
         _pool.append(scratch)
 
@@ -216,7 +221,7 @@ _BIG_BLOCK = 3 * (_HEADER_CAP + 1)
 
 
 def _walk_big(
-    block: bytes, base: int, frame: int, limits: Limits
+    block: bytes, base: int, frame: int, limits: Limits, start: int, count: int
 ) -> Union[List[List[int]], E.Fault]:
     """:func:`walk_headers` of a block that may hold more than ``_HEADER_CAP``
     headers, into an array of its own."""
@@ -229,19 +234,21 @@ def _walk_big(
     walk.headers = keep
     walk.fault = keep + cap * _HEADER_FIELDS
     ints: Any = memoryview(ffi.buffer(keep)).cast("q")
-    count = _walk_block(block, len(block), walk)
-    if count > 0:
-        rows = ints[: count * _HEADER_FIELDS].cast("B").cast("q", (count, _HEADER_FIELDS))
+    written = _walk_block(block, len(block), start, count, walk)
+    if written > 0:
+        rows = ints[: written * _HEADER_FIELDS].cast("B").cast("q", (written, _HEADER_FIELDS))
         descs: List[List[int]] = rows.tolist()
         return descs
-    if count == 0:
+    if written == 0:
         return []
-    return _stream_fault(ints, cap * _HEADER_FIELDS, base, frame)
+    return _stream_fault(written, ints, cap * _HEADER_FIELDS, base, frame)
 
 
-def _stream_fault(ints: Any, at: int, base: int, frame: int) -> E.Fault:
+def _stream_fault(status: int, ints: Any, at: int, base: int, frame: int) -> E.Fault:
     """The fault record es_walk_block wrote at ``ints[at:]`` (its offset is an
     offset into the block) as a fault tuple of stream offsets."""
+    if status == lib.ES_ERR_BAD_ARGUMENT:
+        raise ValueError("walk_headers: start is past the end of the block")
     code, offset, _, a, b = ints[at : at + _FAULT_TUPLE].tolist()
     return (code, offset + base, frame, a, b)
 

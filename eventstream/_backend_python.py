@@ -54,9 +54,11 @@ _UNPACK_BY_CODE = (None, None, _unpack_i8, _unpack_i16, _unpack_i32, _unpack_i64
 
 
 def walk_headers(
-    block: bytes, base: int, frame: int, limits: Limits
+    block: bytes, base: int, frame: int, limits: Limits, start: int = 0, count: int = 0
 ) -> Union[List[Tuple[int, int, int, int, int]], E.Fault]:
-    """The descriptors of a header block (a 5-int tuple per header), or its fault.
+    """The descriptors of a header block's headers from ``start`` (a header
+    boundary with ``count`` valid headers before it; 5 ints per header), or the
+    block's fault.
 
     ``base`` is the stream offset of ``block[0]``, ``frame`` that of its message.
     Checks every length, the limits and the type bytes; UTF-8 is left to the
@@ -68,7 +70,9 @@ def walk_headers(
     max_value = limits[2]
     d: List[Tuple[int, int, int, int, int]] = []  # d.append: no bound-method local (cheaper)
     end = len(block)
-    p = 0
+    if start > end:
+        raise ValueError("walk_headers: start is past the end of the block")
+    p = start
     try:
         while p < end:
             n = p + 1
@@ -103,7 +107,7 @@ def walk_headers(
         # The count limit is checked once, at the end: the walk stays linear in the
         # block (at most max_header_block / 3 headers), and a loop counter costs
         # more per header than it saves on a hostile block.
-        if len(d) > limits[3]:
+        if len(d) + count > limits[3]:
             raise IndexError  # more than max_headers headers
     except IndexError:
         from . import _reference  # on a fault only: keeps it out of import eventstream
@@ -115,11 +119,14 @@ def walk_headers(
     return d
 
 
-def check_one(buf: bytes, length: int, max_payload: int, max_header_block: int) -> int:
+def check_one(
+    buf: bytes, length: int, max_payload: int, max_header_block: int, same: bytes, same_len: int
+) -> int:
     """The payload start (12 + headers_length) if ``buf`` (``length`` bytes) is
     exactly one message whose prelude, lengths, limits and message CRC check,
-    else 0 (a fault, too few bytes or bytes after the message).  The header
-    block is not walked.  The fast path of ``decode()``."""
+    else 0 (a fault, too few bytes or bytes after the message); negated when the
+    header block is not empty and equals ``same`` (``same_len`` bytes).  The
+    header block is not walked.  The fast path of ``decode()``."""
     if length < 16:
         return 0
     total, headers_len, prelude_crc = _unpack_prelude(buf, 0)
@@ -135,7 +142,10 @@ def check_one(buf: bytes, length: int, max_payload: int, max_header_block: int) 
     body = buf[8:crc_at] if length < _COPY_BELOW else memoryview(buf)[8:crc_at]
     if zlib.crc32(body, prelude_crc) != _unpack_u32(buf, crc_at)[0]:
         return 0
-    return 12 + headers_len  # type: ignore[no-any-return]
+    ps: int = 12 + headers_len
+    if headers_len == same_len and headers_len and buf[12:ps] == same:
+        return -ps
+    return ps
 
 
 def _prelude_fault(src: Any, pos: int, limits: Limits) -> E.Fault:

@@ -302,3 +302,89 @@ def test_every_truncation_is_a_truncated_stream_error(cut):
 def test_errors_are_value_errors_of_one_base():
     error = pytest.raises(EventStreamError, eventstream.decode, b'{"message": "denied"}').value
     assert isinstance(error, ValueError) and isinstance(error, DecodeError)
+
+
+def test_a_repeated_header_block_is_matched_in_place_and_only_under_its_limits():
+    from eventstream import _assemble
+
+    _assemble.clear()
+    block = header(b":event-type", 7, string_value(b"Transcript")) + header(b"n", 2, b"\x05")
+    messages = [frame(block, b"payload %d" % i) for i in range(4)]
+    first, second, *rest = (eventstream.decode(m) for m in messages)
+    cache = _assemble.decode_cache_for(eventstream.DEFAULT_LIMITS)
+    # Walked once, found in the cache once: then it is the cache's last block, and
+    # the messages after it share its Headers without a lookup.
+    assert cache.last[0] == block and cache.last[2] is second.headers
+    assert all(m.headers is second.headers for m in rest)
+    assert [m.payload for m in (first, second, *rest)] == [b"payload %d" % i for i in range(4)]
+    # Another block of the same length is not mistaken for it.
+    other = header(b":event-type", 7, string_value(b"Transcripu")) + header(b"n", 2, b"\x05")
+    assert eventstream.decode(frame(other)).headers[":event-type"] == "Transcripu"
+    # Stricter limits have their own cache and last block: the limit still applies.
+    with pytest.raises(LimitExceededError):
+        eventstream.decode(messages[0], limits=Limits(max_header_value=9))
+    # A message whose block matches but whose CRC does not is still rejected.
+    broken = bytearray(messages[1])
+    broken[-1] ^= 1
+    with pytest.raises(MessageChecksumError):
+        eventstream.decode(bytes(broken))
+    # copy=False gives a view of the same payload.
+    view = eventstream.decode(messages[2], copy=False)
+    assert view.headers is second.headers and bytes(view.payload) == b"payload 2"
+    _assemble.clear()
+    assert cache.last[1] == 0  # cleared with the cache
+
+
+def test_the_decoder_matches_a_repeated_block_in_place():
+    from eventstream import _assemble
+
+    _assemble.clear()
+    block = header(b":message-type", 7, string_value(b"event"))
+    decoder = eventstream.Decoder()
+    out = []
+    for i in range(4):
+        out += decoder.feed(frame(block, b"%d" % i))
+    assert [m.payload for m in out] == [b"0", b"1", b"2", b"3"]
+    assert all(m.headers[":message-type"] == "event" for m in out)
+    assert len({id(m.headers) for m in out}) == 1
+
+
+def test_blocks_that_share_a_lead_of_string_headers_decode_each_their_own_tail():
+    from eventstream import _assemble
+
+    _assemble.clear()
+    lead = header(b":event-type", 7, string_value(b"Transcript")) + header(b"ok", 0, b"")
+    decoded = []
+    for i in range(3):
+        tail = header(b"id", 9, bytes([i]) * 16) + header(b"n", 5, struct.pack(">q", -i))
+        decoded.append(eventstream.decode(frame(lead + tail, b"%d" % i)))
+    for i, m in enumerate(decoded):
+        assert list(m.headers) == [
+            Header(":event-type", HeaderType.STRING, "Transcript"),
+            Header("ok", HeaderType.BOOL_TRUE, True),
+            Header("id", HeaderType.UUID, uuid.UUID(bytes=bytes([i]) * 16)),
+            Header("n", HeaderType.INT64, -i),
+        ]
+        assert type(m.headers[2]) is Header and type(m.headers["id"]) is uuid.UUID
+    # The lead's headers are shared, the tails are not.
+    assert decoded[1].headers[0] is decoded[2].headers[0]
+    assert _assemble._last_lead[0][0] == lead
+    # The same lead before a header that fails: that header's fault.
+    bad = lead + header(b"n", 4, b"\x00\x01")
+    fault = _block_fault(bad)
+    assert (fault.code, fault.offset) == ("header_value_overrun", 12 + len(lead) + 3)
+    bad = lead + header(b"\xff", 5, bytes(8))
+    fault = _block_fault(bad)
+    assert (fault.code, fault.offset) == ("header_name_utf8", 12 + len(lead) + 1)
+    # ... and under a limit its string exceeds, or a header count it exceeds.
+    tail = header(b"n", 5, bytes(8))
+    fault = _block_fault(lead + tail, Limits(max_header_value=9))
+    assert (fault.code, fault.offset) == ("header_value_limit", 12 + 1 + 11 + 1)
+    fault = _block_fault(lead + tail, Limits(max_headers=2))
+    assert (fault.code, fault.offset) == ("header_count_limit", 12 + len(lead))
+    # A block that is a shorter prefix of the lead, or differs in it, is its own.
+    other = header(b":event-type", 7, string_value(b"Transcripu")) + header(b"ok", 0, b"")
+    m = eventstream.decode(frame(other + tail))
+    assert m.headers[":event-type"] == "Transcripu" and m.headers["ok"] is True
+    m = eventstream.decode(frame(lead[:-4] + tail))
+    assert list(m.headers.names()) == [":event-type", "n"]

@@ -77,8 +77,17 @@ def decode_both(
             assert got_one == single and (got_one is None or type(got_one) is Message)
         # check_one (the header block is not walked): the payload start, or 0.
         n, max_payload, max_block = len(buf), limits.max_payload, limits.max_header_block
-        ps = _backend_python.check_one(buf, n, max_payload, max_block)
-        assert _backend_c.check_one(buf, n, max_payload, max_block) == ps
+        ps = _backend_python.check_one(buf, n, max_payload, max_block, b"", 0)
+        assert _backend_c.check_one(buf, n, max_payload, max_block, b"", 0) == ps
+        assert ps >= 0
+        if ps > 12:
+            # the caller's last block: matched (negated) when equal, else not
+            same = buf[12:ps]
+            other = bytes(b ^ 1 for b in same)
+            for backend in (_backend_python, _backend_c):
+                assert backend.check_one(buf, n, max_payload, max_block, same, ps - 12) == -ps
+                assert backend.check_one(buf, n, max_payload, max_block, other, ps - 12) == ps
+                assert backend.check_one(buf, n, max_payload, max_block, same[:-1], ps - 13) == ps
         if single is not None:
             assert ps == n - 4 - len(single.payload)
         elif ps:  # then only the header block can be wrong

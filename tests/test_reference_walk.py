@@ -6,6 +6,7 @@ reference walk's records."""
 
 from __future__ import annotations
 
+import struct
 import uuid
 from typing import Any, List, Tuple, Union
 
@@ -18,7 +19,7 @@ from eventstream import _assemble as A
 from eventstream import _backend_python as P
 from eventstream import _reference as R
 from eventstream import errors
-from eventstream.limits import Limits
+from eventstream.limits import DEFAULT_LIMITS, Limits
 from eventstream.types import Headers
 
 Walked = Union[List[Tuple[str, int, Any]], errors.Fault]
@@ -119,3 +120,76 @@ def test_the_reference_walk_reports_each_fault_in_order() -> None:
         assert fault == (code, 100 + at, 88, a, b), block
     records, fault = R.walk(header(b"n", 4, b"\xff\xff\xff\xfe") + header(b"t", 0), limits)
     assert fault is None and records == [(1, 2, 4, -2, 0), (8, 9, 0, 0, 0)]
+
+
+@given(
+    block=raw_header_blocks(),
+    limits=small_limits,
+    base=st.integers(12, 5000),
+    data=st.data(),
+)
+def _check_from_a_boundary(module: Any, block: bytes, limits: Limits, base: int, data: Any) -> None:
+    records, fault = R.walk(block, limits, base, base - 12)
+    # A header boundary before the first fault: the start of a valid header, or the
+    # end of a block without one.
+    starts = [ns - 1 for ns, *_ in records] + ([len(block)] if fault is None else [])
+    if not starts:
+        return
+    k = data.draw(st.integers(0, len(starts) - 1))
+    walked = module.walk_headers(block, base, base - 12, limits, starts[k], k)
+    got = walked if type(walked) is tuple else [tuple(d) for d in walked]
+    if fault is None:
+        assert got == records[k:]
+    elif module is P and type(got) is list:
+        # The Python walk leaves UTF-8 to the builder (see above).
+        assert fault[0] in (errors.FAULT_HEADER_NAME_UTF8, errors.FAULT_HEADER_VALUE_UTF8)
+    else:
+        assert got == fault
+
+
+def test_a_walk_from_a_header_boundary_gives_the_rest_of_the_records(backend: str) -> None:
+    _check_from_a_boundary(_backend_module(backend))  # type: ignore[call-arg]
+
+
+_lead_headers = st.lists(
+    st.one_of(
+        st.builds(
+            lambda name, code, value: header(name, code, struct.pack(">H", len(value)) + value),
+            st.sampled_from([b"a", b":event-type", b"\xc3\xa9"]),
+            st.sampled_from([6, 7]),
+            st.sampled_from([b"", b"x" * 9, b"Transcript", b"\xc3\xa9"]),
+        ),
+        st.builds(header, st.sampled_from([b"ok", b"b"]), st.sampled_from([0, 1])),
+    ),
+    min_size=1,
+    max_size=3,
+).map(b"".join)
+
+
+@given(
+    lead=_lead_headers,
+    tails=st.lists(
+        st.tuples(
+            # mostly a header of another type first: where a lead ends
+            st.sampled_from([header(b"n", 4, b"\0\0\0\1"), header(b"id", 9, bytes(16)), b""]),
+            raw_header_blocks(),
+            st.one_of(st.just(DEFAULT_LIMITS), small_limits),
+        ),
+        min_size=2,
+        max_size=4,
+    ),
+    base=st.integers(12, 5000),
+)
+def _check_leads(
+    walk: Any, lead: bytes, tails: List[Tuple[bytes, bytes, Limits]], base: int
+) -> None:
+    # Blocks that share a lead (the shared layer walks a block from the end of the
+    # last lead it built when the lead passes the limits at hand) equal the
+    # reference walk, whatever the limits of the block before.
+    for first, rest, limits in tails:
+        block = lead + first + rest
+        assert walk(block, limits, base) == _reference(block, limits, base)
+
+
+def test_blocks_that_share_a_lead_equal_the_reference_walk(backend: str) -> None:
+    _check_leads(_fast_walk(_backend_module(backend)))  # type: ignore[call-arg]

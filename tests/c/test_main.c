@@ -218,8 +218,8 @@ static void roundtrip(const uint8_t *data, size_t len) {
         return;
     }
     /* decode()'s fast path: exactly one valid message, and nothing less */
-    CHECK_EQ(es_check_one(data, len, s_default_limits.max_payload, s_default_limits.max_header_block), 12 + (int64_t)hlen);
-    CHECK_EQ(es_check_one(data, len - 1, s_default_limits.max_payload, s_default_limits.max_header_block), 0);
+    CHECK_EQ(es_check_one(data, len, s_default_limits.max_payload, s_default_limits.max_header_block, NULL, 0), 12 + (int64_t)hlen);
+    CHECK_EQ(es_check_one(data, len - 1, s_default_limits.max_payload, s_default_limits.max_header_block, NULL, 0), 0);
     count = es_walk_headers(data + 12, hlen, 12, 0, &s_default_limits, desc, 64, fault);
     CHECK(count >= 0);
     for (i = 0; count > 0 && i < (size_t)count; i++) {
@@ -314,11 +314,25 @@ static void check_walk_block(const uint8_t *f, size_t hlen, const es_limits *lim
     walk.cap = 1024;
     walk.headers = desc2;
     walk.fault = fault2;
-    count2 = es_walk_block(f + 12, hlen, &walk);
+    count2 = es_walk_block(f + 12, hlen, 0, 0, &walk);
     CHECK_EQ(count2, count);
     if (count2 == count && count > 0) {
+        int64_t k;
         CHECK(memcmp(desc, desc2, (size_t)count * ES_HEADER_FIELDS * sizeof desc[0]) == 0);
+        /* from each header boundary (k valid headers before it): the rest of the records */
+        for (k = 0; k <= count; k++) {
+            size_t start = k < count ? (size_t)desc[k * ES_HEADER_FIELDS + ES_HEADER_NAME] - 1 : hlen;
+            CHECK_EQ(es_walk_block(f + 12, hlen, start, (size_t)k, &walk), count - k);
+            CHECK(memcmp(desc + k * ES_HEADER_FIELDS, desc2,
+                         (size_t)(count - k) * ES_HEADER_FIELDS * sizeof desc[0]) == 0);
+        }
+        if (lim->max_headers > 0) {
+            /* the count limit counts from the headers before start */
+            CHECK_EQ(es_walk_block(f + 12, hlen, 0, lim->max_headers - (size_t)count + 1, &walk),
+                     ES_ERR_HEADER_COUNT_LIMIT);
+        }
     }
+    CHECK_EQ(es_walk_block(f + 12, hlen, hlen + 1, 0, &walk), ES_ERR_BAD_ARGUMENT);
     if (count2 == count && count < 0) {
         CHECK_EQ(fault2[ES_FAULT_CODE], fault[ES_FAULT_CODE]);
         CHECK_EQ(fault2[ES_FAULT_OFFSET] + 12, fault[ES_FAULT_OFFSET]);
@@ -419,10 +433,20 @@ static void test_frame_faults(void) {
     CHECK_EQ(n, 24);
     CHECK_EQ(decode_one(f, n, &s_default_limits, fault), 0);
     /* exactly one message: yes; with a trailing byte or under small limits: no */
-    CHECK_EQ(es_check_one(f, n, s_default_limits.max_payload, s_default_limits.max_header_block), 12 + 4);
+    CHECK_EQ(es_check_one(f, n, s_default_limits.max_payload, s_default_limits.max_header_block, NULL, 0), 12 + 4);
     f[n] = 0;
-    CHECK_EQ(es_check_one(f, n + 1, s_default_limits.max_payload, s_default_limits.max_header_block), 0);
-    CHECK_EQ(es_check_one(f, n, small.max_payload, small.max_header_block), 0);
+    CHECK_EQ(es_check_one(f, n + 1, s_default_limits.max_payload, s_default_limits.max_header_block, NULL, 0), 0);
+    CHECK_EQ(es_check_one(f, n, small.max_payload, small.max_header_block, NULL, 0), 0);
+    /* the caller's last block (headers_length field, then the block): matched, negated */
+    {
+        uint8_t same[4] = {0x01, 'a', 0x02, 0x05};
+        CHECK_EQ(es_check_one(f, n, s_default_limits.max_payload, s_default_limits.max_header_block, same, 4), -(12 + 4));
+        CHECK_EQ(es_check_one(f, n, s_default_limits.max_payload, s_default_limits.max_header_block, same, 3), 12 + 4);
+        same[3] = 0x06; /* another block of the same length */
+        CHECK_EQ(es_check_one(f, n, s_default_limits.max_payload, s_default_limits.max_header_block, same, 4), 12 + 4);
+        same[3] = 0x05; /* a failing check still fails */
+        CHECK_EQ(es_check_one(f, n + 1, s_default_limits.max_payload, s_default_limits.max_header_block, same, 4), 0);
+    }
     /* every prefix is incomplete (the prelude is valid) */
     {
         size_t k;
@@ -490,7 +514,7 @@ static void test_frame_faults(void) {
     }
     /* the fault record is optional */
     CHECK_EQ(es_check_frame(f, 0, n, &s_default_limits, NULL), -ES_ERR_PAYLOAD_LIMIT);
-    CHECK_EQ(es_check_one(f, n, s_default_limits.max_payload, s_default_limits.max_header_block), 0);
+    CHECK_EQ(es_check_one(f, n, s_default_limits.max_payload, s_default_limits.max_header_block, NULL, 0), 0);
     /* a header fault in a frame whose CRCs are right */
     n = make_frame(f, (const uint8_t *)"\x01" "a\x0b", 3, NULL, 0);
     fix_crcs(f);

@@ -664,12 +664,27 @@ static void fz_check_single_frames(const fz_result *ref, const uint8_t *buf, siz
         {
             /* es_check_one (decode()'s fast path) on the rest of the input: 12 + headers_length
              * exactly when es_check_frame finds a complete message that ends the input. */
-            int64_t one = es_check_one(buf + pos, n - pos, lim->max_payload, lim->max_header_block);
+            int64_t one = es_check_one(buf + pos, n - pos, lim->max_payload, lim->max_header_block, NULL, 0);
             int64_t expect = ((uint64_t)got > 0xffffffffu && ((uint64_t)got >> 32) == n - pos)
                                  ? (int64_t)((uint64_t)got & 0xffffffffu) + 12
                                  : 0;
             FUZZ_CHECK(one == expect, "es_check_one at %zu: %lld, want %lld", pos, (long long)one,
                        (long long)expect);
+            if (expect > 12) {
+                /* the same block given as the caller's last one: the payload start, negated */
+                size_t hl = (size_t)expect - 12;
+                uint8_t *same = (uint8_t *)malloc(hl);
+                FUZZ_CHECK(same != NULL, "out of memory");
+                memcpy(same, buf + pos + 12, hl);
+                one = es_check_one(buf + pos, n - pos, lim->max_payload, lim->max_header_block, same, hl);
+                FUZZ_CHECK(one == -expect, "es_check_one (same block) at %zu: %lld, want %lld", pos,
+                           (long long)one, (long long)-expect);
+                same[hl - 1] ^= 1;
+                one = es_check_one(buf + pos, n - pos, lim->max_payload, lim->max_header_block, same, hl);
+                FUZZ_CHECK(one == expect, "es_check_one (other block) at %zu: %lld, want %lld", pos,
+                           (long long)one, (long long)expect);
+                free(same);
+            }
         }
         if (i < ref->n_frames ||
             (ref->has_fault && (ref->fault[0] <= ES_ERR_HEADER_NAME_EMPTY && ref->fault[0] >= ES_ERR_HEADER_VALUE_UTF8)) ||
