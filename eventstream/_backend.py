@@ -32,10 +32,19 @@ Buffer = Union[bytes, bytearray, memoryview]
 
 class Backend(Protocol):
     NAME: str
+    # The encoder computes the CRC of a payload shorter than this with zlib.crc32
+    # itself (a call into the backend would cost more), and calls crc32_of_bytes
+    # for a longer one.
+    ZLIB_CRC_BELOW: int
 
     def crc32(self, data: Buffer, value: int = ...) -> int:
         """CRC32 (IEEE, as zlib) of ``data`` continuing from ``value``; any buffer,
         contiguous or not."""
+
+    def crc32_of_bytes(self, value: int, data: bytes, length: int) -> int:
+        """``crc32(data, value)`` for an exact ``bytes`` of ``length`` bytes: the
+        encoder's one call per message after a memoised head (the C backend binds
+        ``es_crc32`` here directly, with no Python call in between)."""
 
     def check_one(
         self,

@@ -99,6 +99,9 @@ _ROWS = 33  # header counts with a premade view of their descriptors (up to 32)
 _FAULT_AT = _HEADERS_AT + _HEADER_CAP * _HEADER_FIELDS
 
 _crc32 = lib.es_crc32
+# The encoder's CRC of a payload after a memoised head: es_crc32 itself, no Python
+# call between (see Backend.crc32_of_bytes).
+crc32_of_bytes = lib.es_crc32
 _frame_crcs = lib.es_frame_crcs
 _encode_into = lib.es_encode_frame
 _decode_batch = lib.es_decode_batch
@@ -114,6 +117,7 @@ _pack_u32 = struct.Struct(">I").pack
 _U32 = 0xFFFFFFFF
 # Measured crossover of zlib.crc32 and a cffi call into es_crc32 (CPython 3.11, x86-64).
 _SMALL_CRC = 512
+ZLIB_CRC_BELOW = _SMALL_CRC
 _zlib_crc32 = zlib.crc32
 
 
@@ -330,22 +334,25 @@ def encode_frame(header_block: bytes, payload: Buffer) -> bytes:
     block and payload in place and computes both CRCs in the pass that copies
     them.
     """
+    try:
+        scratch = _encode_pool.pop()
+    except IndexError:
+        scratch = _new_encode_scratch()
+    try:
+        # C checks that the message fits the scratch before it writes; one that
+        # does not (n < 0), or a block or payload that is not bytes (TypeError:
+        # cffi passes only bytes in place), is framed below.
+        n = _encode_into(
+            scratch[0], _ENCODE_SCRATCH, header_block, len(header_block), payload, len(payload)
+        )
+        if n >= 0:
+            return _unpack(scratch[1], n)  # type: ignore[no-any-return]
+    except TypeError:
+        pass
+    finally:
+        _encode_pool.append(scratch)
     block_len = len(header_block)
     payload_len = len(payload)
-    if type(payload) is bytes and 16 + block_len + payload_len <= _ENCODE_SCRATCH:
-        try:
-            scratch = _encode_pool.pop()
-        except IndexError:
-            scratch = _new_encode_scratch()
-        try:
-            n = _encode_into(
-                scratch[0], _ENCODE_SCRATCH, header_block, block_len, payload, payload_len
-            )
-            return _unpack(scratch[1], n)  # type: ignore[no-any-return]
-        except TypeError:  # a block that is not bytes: pinned below
-            pass
-        finally:
-            _encode_pool.append(scratch)
     try:
         r = _frame_crcs(header_block, block_len, payload, payload_len)
     except TypeError:  # not bytes (Message payloads always are): pin the buffers

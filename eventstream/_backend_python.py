@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import struct
 import zlib
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, List, Optional, Tuple, Union
 
 from . import errors as E
 from .limits import Limits
 
 NAME = "python"
+ZLIB_CRC_BELOW = 1 << 62  # every CRC is zlib's here: the encoder calls it directly
 
 Buffer = Union[bytes, bytearray, memoryview]
 
@@ -271,21 +272,20 @@ def scan_frames(
     return frames, pos, None
 
 
-# The first 12 + len(block) bytes of a message and their CRC, by (total length,
-# header block): a client sending audio repeats both (one header set, one chunk
-# size), so its prelude, prelude CRC and the message CRC's start are computed
-# once.  Only exact bytes blocks are keys (their equality is bytes'); bounded,
-# emptied when full.  Entries are immutable, so threads can share them.
-_HEADS: Dict[Tuple[int, bytes], Tuple[bytes, int]] = {}
-_HEADS_MAX_ENTRIES = 64
-_HEADS_MAX_BLOCK = 2048
 _zlib_crc32 = zlib.crc32
-# One slot: the last repeated head's block (an exact bytes, kept alive so that its
-# identity is not reused), payload length, bytes and CRC.  Encoding a dict's message
-# passes the same block object each time, so identity finds it without hashing a
-# key; a head seen once (a signed frame's) does not replace it.  Replaced whole,
-# so a thread reads a matching set.
-_last_head: List[Tuple[bytes, int, bytes, int]] = [(b"", -1, b"", 0)]
+
+
+def crc32_of_bytes(value: int, data: bytes, length: int) -> int:
+    """``crc32(data, value)`` of an exact ``bytes`` of ``length`` bytes."""
+    return _zlib_crc32(data, value)
+
+
+# One slot: (block length, payload length, prelude, CRC of the prelude) of the
+# last frame made here.  The prelude (lengths and their CRC) depends on the two
+# lengths alone, and the frames that come here (blocks built for one message, such
+# as a signer's date and signature around one chunk size) repeat them.  Replaced
+# whole, so a thread reads a matching set.
+_last_prelude: List[Tuple[int, int, bytes, int]] = [(-1, -1, b"", 0)]
 
 
 def encode_frame(header_block: bytes, payload: Buffer) -> bytes:
@@ -293,20 +293,11 @@ def encode_frame(header_block: bytes, payload: Buffer) -> bytes:
 
     The caller has checked that the total length fits in 32 bits.
     """
-    last = _last_head[0]
-    if last[0] is header_block and last[1] == len(payload):
-        return b"".join((last[2], payload, _pack_u32(_zlib_crc32(payload, last[3]))))
-    total = 16 + len(header_block) + len(payload)
-    key = (total, header_block)
-    head = _HEADS.get(key) if type(header_block) is bytes else None
-    if head is None:
-        prelude = _pack_prelude(total, len(header_block))
-        raw = prelude + _pack_u32(_zlib_crc32(prelude)) + header_block
-        head = (raw, _zlib_crc32(raw))
-        if type(header_block) is bytes and len(header_block) <= _HEADS_MAX_BLOCK:
-            if len(_HEADS) >= _HEADS_MAX_ENTRIES:
-                _HEADS.clear()
-            _HEADS[key] = head
-    else:  # a repeated head (so an exact bytes block): the next message may repeat it too
-        _last_head[0] = (header_block, len(payload), head[0], head[1])
-    return b"".join((head[0], payload, _pack_u32(_zlib_crc32(payload, head[1]))))
+    prelude = _last_prelude[0]
+    if prelude[0] != len(header_block) or prelude[1] != len(payload):
+        lengths = _pack_prelude(16 + len(header_block) + len(payload), len(header_block))
+        raw = lengths + _pack_u32(_zlib_crc32(lengths))
+        prelude = (len(header_block), len(payload), raw, _zlib_crc32(raw))
+        _last_prelude[0] = prelude
+    crc = _zlib_crc32(payload, _zlib_crc32(header_block, prelude[3]))
+    return b"".join((prelude[2], header_block, payload, _pack_u32(crc)))

@@ -6,10 +6,13 @@
 
 from __future__ import annotations
 
+import struct
+import zlib
 from typing import Optional, Union
 
 from . import _active, errors
 from ._assemble import decode, truncated_fault
+from ._header_cache import memo_head as _memo_head
 from ._header_codec import encode_block
 from .limits import (
     DEFAULT_LIMITS,
@@ -25,6 +28,9 @@ Buffer = Union[bytes, bytearray, memoryview]
 __all__ = ["Buffer", "decode", "encode", "truncated_fault"]
 
 _DEFAULT_MAX_PAYLOAD = DEFAULT_LIMITS.max_payload
+_zlib_crc32 = zlib.crc32
+_pack_u32 = struct.Struct(">I").pack
+_join = b"".join
 
 
 def encode(message: Message, *, limits: Optional[Limits] = None) -> bytes:
@@ -43,13 +49,31 @@ def encode(message: Message, *, limits: Optional[Limits] = None) -> bytes:
     # built, whose block Message() encoded (from a dict) or found in its cache.
     last = _last_encoded[0]
     encoded = last[1] if last[0] is headers else encode_block(headers)
-    if limits is None and encoded[3] and len(payload) <= _DEFAULT_MAX_PAYLOAD:
-        # The common case in two checks (the default limits keep the total far
-        # below 4 GiB).
-        return _active.backend.encode_frame(encoded[0], payload)
-    block, longest, count, _ = encoded
-    _check_encode_limits(block, longest, count, payload, limits or DEFAULT_LIMITS)
-    return _active.backend.encode_frame(block, payload)
+    if limits is None:
+        heads = encoded[4]
+        if heads is not None:
+            # A block encoded again (see _header_cache): the head kept with it for
+            # this payload length was made once the message was checked against the
+            # default limits, so only the payload's CRC remains.
+            head = heads[0]
+            if head[0] != len(payload):
+                if not encoded[3] or len(payload) > _DEFAULT_MAX_PAYLOAD:
+                    # Raises: the message does not fit the default limits.
+                    _check_encode_limits(
+                        encoded[0], encoded[1], encoded[2], payload, DEFAULT_LIMITS
+                    )
+                head = _memo_head(heads, encoded[0], len(payload))
+            backend = _active.backend
+            if head[0] < backend.ZLIB_CRC_BELOW:
+                crc = _zlib_crc32(payload, head[2])
+            else:
+                crc = backend.crc32_of_bytes(head[2], payload, head[0])
+            return _join((head[1], payload, _pack_u32(crc)))
+        if encoded[3] and len(payload) <= _DEFAULT_MAX_PAYLOAD:
+            # Fits the default limits (which keep the total far below 4 GiB).
+            return _active.backend.encode_frame(encoded[0], payload)
+    _check_encode_limits(encoded[0], encoded[1], encoded[2], payload, limits or DEFAULT_LIMITS)
+    return _active.backend.encode_frame(encoded[0], payload)
 
 
 def _check_encode_limits(

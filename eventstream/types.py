@@ -18,6 +18,7 @@ from typing import (
     List,
     Mapping,
     NamedTuple,
+    Optional,
     Sequence,
     Tuple,
     TypeVar,
@@ -570,9 +571,18 @@ HeadersInput = Union[Mapping[str, Any], Iterable[Union[Header, Tuple[str, int, A
 # below encodes in the same pass that infers; _header_codec encodes Headers built
 # any other way.
 
-EncodedBlock = Tuple[bytes, int, int, bool]
+HeadEntry = Tuple[int, bytes, int]
+"""A frame head: for a payload length, the message's first bytes up to the payload
+(prelude, prelude CRC, header block) and their CRC, from which the message CRC
+continues over the payload."""
+
+EncodedBlock = Tuple[bytes, int, int, bool, Optional[List[HeadEntry]]]
 """A header block's bytes, its longest string or bytes value (in bytes), its number
-of headers, and whether those three fit the default limits: what encode() checks."""
+of headers, whether those three fit the default limits (what encode() checks), and
+the block's frame-head memo: a one-slot list holding the HeadEntry last made for
+it, for a block that is encoded again (one that a cache or the last-dict slot hands
+out), or None for a block built for one message (a dict with other than str values)
+or too big to keep a head of."""
 
 # The type code and the fixed-size value (or the length of a variable one) in one pack.
 _pack_type_i8 = struct.Struct(">Bb").pack
@@ -580,18 +590,25 @@ _pack_type_i16 = struct.Struct(">Bh").pack
 _pack_type_i32 = struct.Struct(">Bi").pack
 _pack_type_i64 = struct.Struct(">Bq").pack  # INT64 and TIMESTAMP
 _pack_type_length = struct.Struct(">BH").pack  # BYTES and STRING
+# The same for the short values most headers have: an index instead of a pack.
+_SHORT = 256
+_STRING_LENGTHS = tuple(_pack_type_length(7, size) for size in range(_SHORT))
+_BYTES_LENGTHS = tuple(_pack_type_length(6, size) for size in range(_SHORT))
 _TYPE_BYTE = tuple(bytes((code,)) for code in range(10))
 # The default limits, which EncodedBlock's flag is about.
 _MAX_BLOCK = DEFAULT_MAX_HEADER_BLOCK
 _MAX_VALUE = DEFAULT_MAX_HEADER_VALUE
 _MAX_HEADERS = DEFAULT_MAX_HEADERS
+# A block up to this size gets a frame-head memo (the head is kept with it).
+MAX_HEAD_BLOCK = 2048
+NO_HEAD: HeadEntry = (-1, b"", 0)
 
 # One slot: the last header block built or encoded, with its Headers.  A client
 # builds a message and encodes it at once, so encode() checks the identity of its
 # Headers here before anything else.  The pair is replaced whole (one store into
 # the slot, cheaper than a module attribute), so a thread reads a matching pair;
 # holding the Headers keeps its identity from being taken over by a new object.
-last_encoded: List[Tuple[object, EncodedBlock]] = [((), (b"", 0, 0, True))]
+last_encoded: List[Tuple[object, EncodedBlock]] = [((), (b"", 0, 0, True, None))]
 
 # Name -> length byte + UTF-8 bytes, for names already validated.  Names are the
 # protocol's few constants (":event-type", ":date"...), so this holds them all;
@@ -633,13 +650,15 @@ def value_bytes(htype: int, value: Any) -> bytes:
 
 
 def block_of(parts: List[bytes], longest: int, count: int) -> EncodedBlock:
-    """The encoded block of ``count`` headers from their wire parts."""
+    """The encoded block of ``count`` headers from their wire parts (with a
+    frame-head memo: the encode cache keeps it)."""
     block = b"".join(parts)
     return (
         block,
         longest,
         count,
         len(block) <= _MAX_BLOCK and longest <= _MAX_VALUE and count <= _MAX_HEADERS,
+        [NO_HEAD] if len(block) <= MAX_HEAD_BLOCK else None,
     )
 
 
@@ -656,12 +675,12 @@ def encode_headers(headers: Sequence[Tuple[str, int, Any]]) -> EncodedBlock:
             raw = value.encode("utf-8")
             size = len(raw)
             parts.append(prefix)
-            parts.append(_pack_type_length(7, size))
+            parts.append(_STRING_LENGTHS[size] if size < _SHORT else _pack_type_length(7, size))
             parts.append(raw)
         elif htype == 6:
             size = len(value)
             parts.append(prefix)
-            parts.append(_pack_type_length(6, size))
+            parts.append(_BYTES_LENGTHS[size] if size < _SHORT else _pack_type_length(6, size))
             parts.append(value)
         else:
             parts.append(prefix)
@@ -689,24 +708,29 @@ _INFERRED_MAX_HEADERS = 16
 _INFERRED_MAX_VALUE = 256  # characters
 
 
-def _str_dict_entry(items: Tuple[Tuple[str, str], ...]) -> DictEntry:
-    """The entry of a dict's items, all exact strs (checked by the caller).
+def _str_dict_entry(items: Tuple[Tuple[Any, str], ...]) -> DictEntry:
+    """The entry of a dict's items whose values are all exact strs (checked by
+    the caller); its names are checked here.
 
-    Cached when the block is small: a hit needs an equal key, and equal exact
-    strs have equal lengths, so the size checks here bound every entry.
+    Cached when the names are exact strs too and the block is small: a hit needs
+    an equal key, and equal exact strs have equal lengths, so the size checks
+    here bound every entry.
     """
+    for name, _ in items:
+        if type(name) is not str:  # a str subclass, or not a str at all
+            return _dict_entry(items, False)
     entry = _INFERRED.get(items)
     if entry is not None:
         last_encoded[0] = entry
     else:
-        entry = _dict_entry(items)
+        entry = _dict_entry(items, True)
         if len(items) <= _INFERRED_MAX_HEADERS and all(
             len(value) <= _INFERRED_MAX_VALUE for _, value in items
         ):
             if len(_INFERRED) >= _INFERRED_MAX_ENTRIES:
                 _INFERRED.clear()
             _INFERRED[items] = entry
-    _last_str_dict[0] = (items, entry)
+    _last_str_dict[0] = (items, len(items), entry)
     return entry
 
 
@@ -719,7 +743,7 @@ _BOOL_TRUE = HeaderType.BOOL_TRUE
 _BOOL_FALSE = HeaderType.BOOL_FALSE
 _tuple_new = tuple.__new__
 _name_prefix_of = name_prefixes.get
-# (datetime.datetime, datetime.timezone, the epoch), set the first time
+# (datetime.datetime, the epoch), set the first time
 # Header.infer meets a datetime (the datetime module is not imported before).
 _datetime_parts: Any = None
 
@@ -730,15 +754,15 @@ def _load_datetime_parts() -> Any:
 
     _datetime_parts = (
         datetime.datetime,
-        datetime.timezone,
         datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc),
     )
     return _datetime_parts
 
 
-def _dict_entry(items: Iterable[Tuple[Any, Any]]) -> DictEntry:
+def _dict_entry(items: Iterable[Tuple[Any, Any]], repeats: bool) -> DictEntry:
     """The Headers of a dict's items, inferring each value's wire type, and their
-    encoded block (also left in ``last_encoded``).
+    encoded block (also left in ``last_encoded``); with a frame-head memo if the
+    entry ``repeats`` (is kept to be handed out again).
 
     Names already seen are known valid (``name_prefixes``), and the values a
     client puts in a dict (exact str with ASCII text, bytes, int and bool, and
@@ -760,7 +784,9 @@ def _dict_entry(items: Iterable[Tuple[Any, Any]]) -> DictEntry:
                     if size <= MAX_WIRE_VALUE_LENGTH:
                         headers.append(_tuple_new(Header, (name, _STRING, value)))
                         parts.append(prefix)
-                        parts.append(_pack_type_length(7, size))
+                        parts.append(
+                            _STRING_LENGTHS[size] if size < _SHORT else _pack_type_length(7, size)
+                        )
                         parts.append(value.encode())
                         if size > longest:
                             longest = size
@@ -770,7 +796,9 @@ def _dict_entry(items: Iterable[Tuple[Any, Any]]) -> DictEntry:
                 if size <= MAX_WIRE_VALUE_LENGTH:
                     headers.append(_tuple_new(Header, (name, _BYTES, value)))
                     parts.append(prefix)
-                    parts.append(_pack_type_length(6, size))
+                    parts.append(
+                        _BYTES_LENGTHS[size] if size < _SHORT else _pack_type_length(6, size)
+                    )
                     parts.append(value)
                     if size > longest:
                         longest = size
@@ -794,17 +822,27 @@ def _dict_entry(items: Iterable[Tuple[Any, Any]]) -> DictEntry:
                 continue
             else:
                 dt = _datetime_parts
-                if dt is not None and kind is dt[0] and type(value.tzinfo) is dt[1]:
-                    # A fixed-offset timezone (utc among them) always has an offset,
-                    # so the datetime is aware; every datetime fits int64 in ms.
-                    # days, seconds and microseconds are exact ints (the last two
-                    # never negative), so this is the floor of the exact quotient.
-                    delta = value - dt[2]
-                    ms = delta.days * 86_400_000 + delta.seconds * 1000 + delta.microseconds // 1000
-                    headers.append(_tuple_new(Header, (name, _TIMESTAMP, ms)))
-                    parts.append(prefix)
-                    parts.append(_pack_type_i64(8, ms))
-                    continue
+                if dt is not None and kind is dt[0]:
+                    try:
+                        # From the aware epoch: raises TypeError for a naive datetime
+                        # (no tzinfo, or one whose utcoffset() is None), which
+                        # Header.infer below then reports.
+                        delta = value - dt[1]
+                    except TypeError:
+                        pass
+                    else:
+                        # Every datetime fits int64 in ms.  days, seconds and
+                        # microseconds are exact ints (the last two never negative),
+                        # so this is the floor of the exact quotient.
+                        ms = (
+                            delta.days * 86_400_000
+                            + delta.seconds * 1000
+                            + delta.microseconds // 1000
+                        )
+                        headers.append(_tuple_new(Header, (name, _TIMESTAMP, ms)))
+                        parts.append(prefix)
+                        parts.append(_pack_type_i64(8, ms))
+                        continue
         header = Header.infer(name, value)
         headers.append(header)
         name, htype, value = header
@@ -825,6 +863,7 @@ def _dict_entry(items: Iterable[Tuple[Any, Any]]) -> DictEntry:
             longest,
             count,
             len(block) <= _MAX_BLOCK and longest <= _MAX_VALUE and count <= _MAX_HEADERS,
+            [NO_HEAD] if repeats and len(block) <= MAX_HEAD_BLOCK else None,
         ),
     )
     last_encoded[0] = entry
@@ -841,7 +880,7 @@ def make_headers(headers: HeadersInput) -> Headers:
         items = tuple(headers.items())
         for name, value in items:
             if type(name) is not str or type(value) is not str:
-                return _dict_entry(items)[0]
+                return _dict_entry(items, False)[0]
         return _str_dict_entry(items)[0]
     if isinstance(headers, Mapping):
         return tuple.__new__(
@@ -870,10 +909,10 @@ def make_headers(headers: HeadersInput) -> Headers:
 _EMPTY_HEADERS: Headers = tuple.__new__(Headers, ())
 
 # One slot: the items of the last all-str header dict (its exact strs, which this
-# keeps alive, so their identities cannot be reused) and its entry.  Replaced
-# whole, so a thread reads a matching pair.
-_last_str_dict: List[Tuple[Tuple[Tuple[str, str], ...], DictEntry]] = [
-    ((), (_EMPTY_HEADERS, (b"", 0, 0, True)))
+# keeps alive, so their identities cannot be reused), their number and its entry.
+# Replaced whole, so a thread reads a matching set.
+_last_str_dict: List[Tuple[Tuple[Tuple[str, str], ...], int, DictEntry]] = [
+    ((), 0, (_EMPTY_HEADERS, (b"", 0, 0, True, None)))
 ]
 
 
@@ -913,8 +952,8 @@ class Message(_MessageFields):
             # A client sends every chunk with the same dict literal: the same str
             # objects, in the same order, as the last all-str dict.  Compared by
             # identity, so they are the exact strs that were checked then.
-            last_items, entry = _last_str_dict[0]
-            if len(headers) == len(last_items):
+            last_items, count, entry = _last_str_dict[0]
+            if len(headers) == count:
                 i = 0
                 for name, value in headers.items():
                     last_name, last_value = last_items[i]
@@ -924,9 +963,9 @@ class Message(_MessageFields):
                 else:
                     last_encoded[0] = entry
                     return _tuple_new(cls, (entry[0], payload))
-            for name, value in headers.items():
-                if type(name) is not str or type(value) is not str:
-                    return _tuple_new(cls, (_dict_entry(headers.items())[0], payload))
+            for value in headers.values():  # (_str_dict_entry checks the names)
+                if type(value) is not str:
+                    return _tuple_new(cls, (_dict_entry(headers.items(), False)[0], payload))
             return _tuple_new(cls, (_str_dict_entry(tuple(headers.items()))[0], payload))
         return tuple.__new__(cls, (make_headers(headers), payload))
 

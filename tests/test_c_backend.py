@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from eventstream import _assemble, errors
 from eventstream import _backend_python as P
+from eventstream._codec import encode
 from eventstream._header_codec import encode_header_block
 from eventstream.limits import DEFAULT_LIMITS, WIRE_LIMITS, Limits
 from eventstream.types import Header, HeaderType, Message
@@ -352,8 +353,9 @@ def test_decoding_in_many_threads_at_once():
 
 
 def test_encoding_and_one_shot_decoding_in_many_threads_at_once():
-    # encode_frame's scratch buffers and the shared decode caches are shared state;
-    # cffi releases the GIL inside every C call, so threads really overlap.
+    # encode_frame's scratch buffers, the encode caches (with their frame-head memos)
+    # and the shared decode caches are shared state; cffi releases the GIL inside
+    # every C call, so threads really overlap.
     messages = [
         Message({":event-type": f"e{i % 5}", "n": i}, os.urandom(i * 53 % 5000)) for i in range(300)
     ]
@@ -365,6 +367,7 @@ def test_encoding_and_one_shot_decoding_in_many_threads_at_once():
             for _ in range(10):
                 for m, w in zip(messages, wires):
                     assert C.encode_frame(encode_header_block(m.headers), m.payload) == w
+                    assert encode(m) == w
                     assert _assemble.decode(w) == m
         except BaseException as exc:  # pragma: no cover - reported below
             errors_seen.append(exc)

@@ -29,6 +29,29 @@ class MyInt(int):
     pass
 
 
+class Shifting(datetime.tzinfo):
+    """Not a fixed offset: +1 h in even months, +2 h in odd ones."""
+
+    def utcoffset(self, dt: object) -> datetime.timedelta:
+        assert isinstance(dt, datetime.datetime)
+        return datetime.timedelta(hours=1 if dt.month % 2 == 0 else 2)
+
+    def dst(self, dt: object) -> None:
+        return None
+
+
+class NoOffset(datetime.tzinfo):
+    """A tzinfo that leaves its datetimes naive."""
+
+    def utcoffset(self, dt: object) -> None:
+        return None
+
+
+class BrokenOffset(datetime.tzinfo):
+    def utcoffset(self, dt: object) -> datetime.timedelta:
+        raise TypeError("this zone has no offset")
+
+
 VALUES = [
     "",
     "text",
@@ -52,6 +75,8 @@ VALUES = [
     datetime.datetime(1, 1, 1, tzinfo=UTC),
     datetime.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=PLUS_2),
     datetime.datetime(1969, 12, 31, 23, 59, 59, 999, tzinfo=UTC),
+    datetime.datetime(2026, 6, 1, 12, 0, 0, 1500, tzinfo=Shifting()),
+    datetime.datetime(2026, 7, 1, tzinfo=Shifting()),
     MyStr("sub"),
     MyInt(7),
 ]
@@ -77,6 +102,8 @@ BAD = [
     ("n", 2**63, es.ValueOutOfRangeError),
     ("n", -(2**63) - 1, es.ValueOutOfRangeError),
     ("n", datetime.datetime(2026, 1, 1), es.InvalidHeaderError),  # naive
+    ("n", datetime.datetime(2026, 1, 1, tzinfo=NoOffset()), es.InvalidHeaderError),  # naive too
+    ("n", datetime.datetime(2026, 1, 1, tzinfo=BrokenOffset()), TypeError),
     ("n", 1.5, es.InvalidHeaderError),
     (b"n", "v", es.InvalidHeaderError),
 ]
@@ -84,6 +111,8 @@ BAD = [
 
 @pytest.mark.parametrize(("name", "value", "error"), BAD)
 def test_dict_headers_raise_header_infer_errors(name: object, value: object, error: type) -> None:
+    # The fast path on: the datetime parts loaded and the name "n" known.
+    es.Message({"n": datetime.datetime(2026, 1, 1, tzinfo=UTC)})
     with pytest.raises(error) as expected:
         es.Header.infer(name, value)  # type: ignore[arg-type]
     with pytest.raises(error) as got:
