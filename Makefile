@@ -68,4 +68,5 @@ bench:
 
 bench-smoke:
 	$(PYTHON) benchmarks/targets.py --smoke
+	$(PYTHON) benchmarks/thread_ceiling.py --calls 1 --reps 1
 	$(PYTHON) benchmarks/compare.py --smoke --out $${BENCH_OUT:-/tmp/eventstream-bench-smoke}
