@@ -224,18 +224,21 @@ def scan_frames(
     bounded = max_frames > 0
     total, headers_len, prelude_crc = _unpack_prelude(src, pos)
     crc_from = pos + 8  # the prelude CRC field: the message CRC covers it on
-    if not checked:
-        body_len = total - headers_len
-        # Every prelude check in one condition (body_len < 16: a total_length below
-        # 16 or a headers_length past it); _prelude_fault says which failed first.
-        if (
-            crc(src[pos:crc_from]) != prelude_crc
-            or body_len < 16
-            or body_len > max_body
-            or headers_len > max_block
-        ):
-            return frames, pos, _prelude_fault(src, pos, limits)
+    check = not checked
     while True:
+        if check:
+            body_len = total - headers_len
+            # Every prelude check in one condition (body_len < 16: a total_length
+            # below 16 or a headers_length past it); _prelude_fault says which
+            # failed first.
+            if (
+                crc(src[pos:crc_from]) != prelude_crc
+                or body_len < 16
+                or body_len > max_body
+                or headers_len > max_block
+            ):
+                return frames, pos, _prelude_fault(src, pos, limits)
+        check = True
         # The message at pos has a prelude that passed.
         after = pos + total
         if after > end:
@@ -259,16 +262,7 @@ def scan_frames(
             break
         headers_len = next_len
         prelude_crc = next_crc
-        body_len = total - headers_len
         crc_from = pos + 8
-        # The next prelude's checks, as above.
-        if (
-            crc(src[pos:crc_from]) != prelude_crc
-            or body_len < 16
-            or body_len > max_body
-            or headers_len > max_block
-        ):
-            return frames, pos, _prelude_fault(src, pos, limits)
     return frames, pos, None
 
 

@@ -13,7 +13,7 @@ import datetime
 import struct
 import threading
 import uuid
-from typing import Any, Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Tuple
 
 import pytest
 from _frames import frame
@@ -134,29 +134,37 @@ def test_limits_still_apply_to_a_block_built_from_a_dict(backend: str) -> None:
     assert es.encode(message, limits=wide) == reference_of_dict({"k": "v" * 40000}, b"")
 
 
-def test_threads_building_and_encoding_their_own_dicts(backend: str) -> None:
+def _run_together(work: Callable[[int], None], threads: int = 4) -> None:
+    """``work(k)`` in ``threads`` threads started at once; the first failure is raised."""
     errors: List[BaseException] = []
-    gate = threading.Barrier(4)
+    gate = threading.Barrier(threads)
 
-    def work(k: int) -> None:
-        values: Dict[str, Any] = {":event-type": f"Event{k}", "n": k, "sig": bytes([k]) * 32}
-        want = reference_of_dict(values, b"p%d" % k)
+    def run(k: int) -> None:
         gate.wait()
         try:
-            for _ in range(2000):
-                assert es.encode(Message(dict(values), b"p%d" % k)) == want
-                assert es.encode(Message({":event-type": f"Event{k}"}, b"")) == reference_of_dict(
-                    {":event-type": f"Event{k}"}, b""
-                )
+            work(k)
         except BaseException as exc:  # reported by the main thread
             errors.append(exc)
 
-    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
-    for t in threads:
+    workers = [threading.Thread(target=run, args=(k,)) for k in range(threads)]
+    for t in workers:
         t.start()
-    for t in threads:
+    for t in workers:
         t.join()
     assert not errors, errors[0]
+
+
+def test_threads_building_and_encoding_their_own_dicts(backend: str) -> None:
+    def work(k: int) -> None:
+        values: Dict[str, Any] = {":event-type": f"Event{k}", "n": k, "sig": bytes([k]) * 32}
+        want = reference_of_dict(values, b"p%d" % k)
+        for _ in range(2000):
+            assert es.encode(Message(dict(values), b"p%d" % k)) == want
+            assert es.encode(Message({":event-type": f"Event{k}"}, b"")) == reference_of_dict(
+                {":event-type": f"Event{k}"}, b""
+            )
+
+    _run_together(work)
 
 
 @given(aware_datetimes)
@@ -330,32 +338,20 @@ def test_a_head_kept_on_one_backend_serves_the_other() -> None:
 def test_threads_signing_frames_of_their_own_sizes(backend: str) -> None:
     # Each thread its own audio block and chunk size, so the one-slot memo is taken
     # over by another thread's head between two of a thread's messages.
-    errors: List[BaseException] = []
-    gate = threading.Barrier(4)
-
     def work(k: int) -> None:
         audio = {":message-type": "event", ":event-type": f"Audio{k}"}
         pcm = bytes([k]) * (600 + 900 * k)
         want_inner = reference_of_dict(audio, pcm)
-        gate.wait()
-        try:
-            for i in range(1500):
-                inner = es.encode(Message(dict(audio), pcm))
-                assert inner == want_inner
-                outer = {
-                    ":date": datetime.datetime(2026, 1, 1, tzinfo=UTC),
-                    "sig": bytes([i % 256]) * 32,
-                }
-                assert es.encode(Message(outer, inner)) == reference_of_dict(outer, inner)
-        except BaseException as exc:  # reported by the main thread
-            errors.append(exc)
+        for i in range(1500):
+            inner = es.encode(Message(dict(audio), pcm))
+            assert inner == want_inner
+            outer = {
+                ":date": datetime.datetime(2026, 1, 1, tzinfo=UTC),
+                "sig": bytes([i % 256]) * 32,
+            }
+            assert es.encode(Message(outer, inner)) == reference_of_dict(outer, inner)
 
-    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors[0]
+    _run_together(work)
 
 
 def test_a_kept_head_never_skips_the_default_limits(backend: str) -> None:

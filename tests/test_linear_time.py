@@ -50,6 +50,16 @@ class _CountingBackend(SimpleNamespace):
         self.check_next = check_next
 
 
+def _decode_in_chunks(wire: bytes, chunk: int) -> List[eventstream.Message]:
+    """The messages a new Decoder gives for ``wire`` fed ``chunk`` bytes at a time."""
+    decoder = eventstream.Decoder()
+    got: List[eventstream.Message] = []
+    for i in range(0, len(wire), chunk):
+        got += decoder.feed(wire[i : i + chunk])
+    decoder.close()
+    return got
+
+
 @pytest.mark.parametrize("chunk", [1, 7, 100, 1024, 4096])
 def test_a_held_message_reaches_the_backend_only_when_complete(
     backend: str, chunk: int, monkeypatch: pytest.MonkeyPatch
@@ -58,11 +68,7 @@ def test_a_held_message_reaches_the_backend_only_when_complete(
     wire = eventstream.encode(message) * 3  # 3 x 64 KiB
     counting = _CountingBackend(_active.backend)
     monkeypatch.setattr(_active, "backend", counting)
-    decoder = eventstream.Decoder()
-    got = []
-    for i in range(0, len(wire), chunk):
-        got += decoder.feed(wire[i : i + chunk])
-    decoder.close()
+    got = _decode_in_chunks(wire, chunk)
     assert got == [message] * 3
     # Until a prelude is complete the held bytes are scanned again (at most 11 bytes
     # plus a chunk each time); after that, only the completing call scans.
@@ -81,11 +87,7 @@ def test_small_messages_reach_the_backend_once_each(
     wire = one * 200
     counting = _CountingBackend(_active.backend)
     monkeypatch.setattr(_active, "backend", counting)
-    decoder = eventstream.Decoder()
-    got = []
-    for i in range(0, len(wire), chunk):
-        got += decoder.feed(wire[i : i + chunk])
-    decoder.close()
+    got = _decode_in_chunks(wire, chunk)
     assert got == [message] * 200
     # (+1: a header block not cached yet is walked by a scan of its message.)
     assert len(counting.scanned) <= 200 + 1
