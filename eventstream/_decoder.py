@@ -239,17 +239,13 @@ class Decoder:
                     else:
                         message = _new(Message, (headers, memoryview(data)[ps : need - 4]))
                     self._offset += need
-                    following = self._need = found >> 32
-                    if following:  # self._hold(following, end - need), inlined
+                    following = found >> 32
+                    if following:
                         pieces.append(data[need:])
-                        if following <= _PIECES_BUDGET:
-                            self._room = following + need - end
-                            self._completes = _COMPLETING_CHUNK
-                        else:
-                            self._room = _PIECES_BUDGET + need - end
-                            self._completes = -1
+                        self._hold(following, end - need)
                     else:
                         self._room = 0
+                        self._need = 0
                         if end > need:  # less than a prelude
                             pieces.append(data[need:])
                     return [message]
@@ -265,15 +261,9 @@ class Decoder:
                 self._buffer += memoryview(data)[pos:]
             self._fail(errors.fault_error(fault, base), messages)
         if rest >= PRELUDE_LENGTH:
-            # An incomplete message whose prelude passed: self._hold(need, rest), inlined.
+            # An incomplete message whose prelude passed.
             pieces.append(data[pos:])
-            need = self._need = _unpack_u32(data, pos)[0]
-            if need <= _PIECES_BUDGET:
-                self._room = need - rest
-                self._completes = _COMPLETING_CHUNK
-            else:
-                self._room = _PIECES_BUDGET - rest
-                self._completes = -1
+            self._hold(_unpack_u32(data, pos)[0], rest)
         else:
             self._room = 0
             self._need = 0
