@@ -147,22 +147,19 @@ def test_copy_false_gives_views_on_every_path(size):
     _check_chunking(STREAM, size, copy=False)
 
 
-@pytest.mark.parametrize("name", sorted(PRELUDE_FAULTS))
-def test_a_prelude_fault_is_raised_as_its_prelude_arrives(name):
-    bad = PRELUDE_FAULTS[name]
+# A prelude fault is raised as the prelude's 12 bytes arrive, a body fault as the
+# message's last byte does: (name, bad message, bytes of it that raise).
+FAULTS = [(name, bad, 12) for name, bad in sorted(PRELUDE_FAULTS.items())] + [
+    (name, bad, len(bad)) for name, bad in sorted(BODY_FAULTS.items())
+]
+
+
+@pytest.mark.parametrize("name, bad, raised_at", FAULTS, ids=[f[0] for f in FAULTS])
+def test_a_fault_is_raised_as_the_bytes_that_show_it_arrive(name, bad, raised_at):
     stream = b"".join(VALID[:3]) + bad + VALID[0]
     at = len(b"".join(VALID[:3]))
     for size in range(1, len(stream) + 1):
-        _check_chunking(stream, size, (at, at + 12))
-
-
-@pytest.mark.parametrize("name", sorted(BODY_FAULTS))
-def test_a_body_fault_is_raised_as_its_last_byte_arrives(name):
-    bad = BODY_FAULTS[name]
-    stream = b"".join(VALID[:3]) + bad + VALID[0]
-    at = len(b"".join(VALID[:3]))
-    for size in range(1, len(stream) + 1):
-        _check_chunking(stream, size, (at, at + len(bad)))
+        _check_chunking(stream, size, (at, at + raised_at))
 
 
 def test_header_blocks_no_cache_holds_yet():
