@@ -20,7 +20,7 @@ FUZZ_SECONDS ?= 10
 PYTEST_ARGS ?=
 VECTORS := $(CURDIR)/tests/vectors
 CLANG_FORMAT ?= clang-format
-C_FORMATTED = $(wildcard csrc/es_*.c) csrc/es_internal.h csrc/eventstream.h benchmarks/thread_ceiling.c
+C_FORMATTED = $(wildcard csrc/es_*.c) csrc/es_internal.h csrc/eventstream.h csrc/cffi_gil.h benchmarks/thread_ceiling.c
 
 export HYPOTHESIS_PROFILE
 

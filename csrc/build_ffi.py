@@ -71,14 +71,24 @@ def compile_args() -> list[str]:
 VERSION = package_version()
 
 ffibuilder = FFI()
-ffibuilder.cdef(cdef_region(CSRC / "eventstream.h") + "\nconst char *es_module_version(void);\n")
+ffibuilder.cdef(
+    cdef_region(CSRC / "eventstream.h")
+    + "\nconst char *es_module_version(void);\n"
+    # csrc/cffi_gil.h: the size from which a call releases the GIL, and a count of
+    # the calls that did (for tests).
+    + "#define ES_GIL_FREE_FROM ...\nunsigned long es_gil_free_calls(void);\n"
+)
 ffibuilder.set_source(
     "eventstream._eventstream_c",
     '#include "eventstream.h"\n'
-    f'static const char *es_module_version(void) {{ return "{VERSION}"; }}\n',
+    f'static const char *es_module_version(void) {{ return "{VERSION}"; }}\n'
+    # Which calls release the GIL (big inputs only): see the file.
+    '#include "cffi_gil.h"\n',
     # setuptools wants paths relative to the project root, where setup.py runs.
     sources=[f"csrc/{name}" for name in SOURCES],
     include_dirs=["csrc"],
+    # A changed header rebuilds the module too (setuptools compares times).
+    depends=sorted(f"csrc/{path.name}" for path in CSRC.glob("*.h")),
     extra_compile_args=compile_args(),
     extra_link_args=shlex.split(os.environ.get("EVENTSTREAM_EXTRA_LDFLAGS", "")),
 )

@@ -33,8 +33,9 @@ each function makes as few calls and reads as few results as it can:
   in the pass that copies) into a pooled buffer, and ``ffi.unpack`` copies it
   out; a larger one gets its CRCs from one call and ``b"".join`` makes the copy.
 
-Threads: cffi releases the GIL during every C call, so result arrays are never
-shared between calls in flight.  Each batch or walk call takes a scratch set
+Threads: a C call on an input of 64 KiB or more releases the GIL (smaller ones
+keep it: the release would cost more than the work; csrc/cffi_gil.h), so result
+arrays are never shared between calls in flight.  Each batch or walk call takes a scratch set
 (arrays and an ``es_batch`` holding its ``es_limits``) from a pool
 (``list.pop``/``append`` are atomic) and puts it back when done; the pool grows
 to the number of concurrent calls, about 25 KiB each.

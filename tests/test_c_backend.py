@@ -354,10 +354,15 @@ def test_decoding_in_many_threads_at_once():
 
 def test_encoding_and_one_shot_decoding_in_many_threads_at_once():
     # encode_frame's scratch buffers, the encode caches (with their frame-head memos)
-    # and the shared decode caches are shared state; cffi releases the GIL inside
-    # every C call, so threads really overlap.
+    # and the shared decode caches are shared state; calls on inputs from
+    # ES_GIL_FREE_FROM bytes release the GIL (csrc/cffi_gil.h), so with some
+    # messages that big, threads really overlap.
     messages = [
-        Message({":event-type": f"e{i % 5}", "n": i}, os.urandom(i * 53 % 5000)) for i in range(300)
+        Message(
+            {":event-type": f"e{i % 5}", "n": i},
+            os.urandom(lib.ES_GIL_FREE_FROM + i if i % 60 == 0 else i * 53 % 5000),
+        )
+        for i in range(300)
     ]
     wires = [P.encode_frame(encode_header_block(m.headers), m.payload) for m in messages]
     errors_seen: List[BaseException] = []
@@ -376,6 +381,57 @@ def test_encoding_and_one_shot_decoding_in_many_threads_at_once():
         _in_threads(work, 6)
     assert not errors_seen
     assert len(C._encode_pool) <= 6
+
+
+def _released_by(call: Callable[[], object]) -> int:
+    """How many times ``call`` released the GIL inside C (csrc/cffi_gil.h)."""
+    before = lib.es_gil_free_calls()
+    call()
+    return lib.es_gil_free_calls() - before  # type: ignore[no-any-return]
+
+
+# A GIL release costs more than the C work on a small input, so cffi's own release
+# is off and the binding releases for big inputs only, where other threads gain
+# (csrc/cffi_gil.h).  On PyPy cffi calls the C functions itself, GIL released, and
+# the binding never releases (the count stays 0).
+RELEASES = 1 if sys.implementation.name == "cpython" else 0
+
+
+@pytest.mark.parametrize("below", [1, 0], ids=["64KiB-1", "64KiB"])
+def test_the_decode_and_encode_paths_release_the_gil_from_64_kib(below: int) -> None:
+    size = lib.ES_GIL_FREE_FROM - below
+    expected = 0 if below else RELEASES
+    block = b"\x01a\x07\x00\x01b"  # {"a": "b"}
+    message = Message({"a": "b"}, os.urandom(size - 16 - len(block)))
+    wire = encode(message)
+    assert len(wire) == size
+    # decode(): es_check_one over the whole message.
+    assert _released_by(lambda: _assemble.decode(wire)) == expected
+    # The frame scan: es_decode_batch over the buffer.
+    assert _released_by(lambda: C.scan_frames(wire, 0, size, DEFAULT_LIMITS)) == expected
+    # The Decoder's completing path: es_check_next over the message.
+    assert _released_by(lambda: lib.es_check_next(wire, size, size, 1 << 24, 1 << 17)) == expected
+    assert _assemble.decode(wire) == message
+    # The encoder: a message over 64 KiB gets its CRCs from es_frame_crcs, over its
+    # block and payload (16 bytes fewer than the message).
+    payload = os.urandom(size - len(block))
+    assert _released_by(lambda: C.encode_frame(block, payload)) == expected
+    assert C.encode_frame(block, payload) == encode(Message({"a": "b"}, payload))
+
+
+def test_the_other_entry_points_release_the_gil_from_64_kib() -> None:
+    big = os.urandom(lib.ES_GIL_FREE_FROM)
+    assert lib.ES_GIL_FREE_FROM == 65536
+    assert _released_by(lambda: C.crc32(big)) == RELEASES
+    assert _released_by(lambda: C.crc32(big[:-1])) == 0
+    assert _released_by(lambda: lib.es_utf8_valid(big, len(big))) == RELEASES
+    assert _released_by(lambda: lib.es_crc32_portable(0, big, len(big))) == RELEASES
+    assert _released_by(lambda: lib.es_frame_crcs(b"", 0, big, len(big))) == RELEASES
+    # Through a function pointer cffi calls without the GIL (releasing it itself):
+    # the wrappers must not touch it then.
+    crc = ffi.addressof(lib, "es_crc32")
+    assert _released_by(lambda: crc(0, big, len(big))) == 0
+    assert crc(0, big, len(big)) == zlib.crc32(big)
 
 
 def _in_threads(work: Callable[[], None], count: int) -> None:
