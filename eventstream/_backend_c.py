@@ -34,11 +34,11 @@ each function makes as few calls and reads as few results as it can:
   out; a larger one gets its CRCs from one call and ``b"".join`` makes the copy.
 
 Threads: a C call on an input of 64 KiB or more releases the GIL (smaller ones
-keep it: the release would cost more than the work; csrc/cffi_gil.h), so result
-arrays are never shared between calls in flight.  Each batch or walk call takes a scratch set
-(arrays and an ``es_batch`` holding its ``es_limits``) from a pool
-(``list.pop``/``append`` are atomic) and puts it back when done; the pool grows
-to the number of concurrent calls, about 25 KiB each.
+keep it: the release would cost more than the work; csrc/cffi_gil.h), so calls
+can overlap.  Result arrays are never shared between calls in flight: each batch
+or walk call takes a scratch set (arrays and an ``es_batch`` holding its
+``es_limits``) from a pool (``list.pop``/``append`` are atomic) and puts it back
+when done; the pool grows to the number of concurrent calls, about 25 KiB each.
 """
 
 from __future__ import annotations

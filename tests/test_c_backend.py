@@ -11,7 +11,7 @@ import threading
 import uuid
 import zlib
 from array import array
-from typing import Callable, List
+from typing import Callable, Dict, List
 
 import crcmod.predefined
 import pytest
@@ -419,14 +419,60 @@ def test_the_decode_and_encode_paths_release_the_gil_from_64_kib(below: int) -> 
     assert C.encode_frame(block, payload) == encode(Message({"a": "b"}, payload))
 
 
-def test_the_other_entry_points_release_the_gil_from_64_kib() -> None:
-    big = os.urandom(lib.ES_GIL_FREE_FROM)
+def _entry_point_calls() -> Dict[str, Callable[[bytes], object]]:
+    """A call of each entry point csrc/cffi_gil.h wraps, on an input of len(data)
+    bytes (zeros: the GIL decision comes before any check of the bytes)."""
+    scratch = C._Scratch()
+    scratch.set_limits(WIRE_LIMITS)
+    walk = scratch.walk
+    limits = ffi.addressof(walk.limits)
+    return {
+        "es_crc32": lambda d: lib.es_crc32(0, d, len(d)),
+        "es_crc32_portable": lambda d: lib.es_crc32_portable(0, d, len(d)),
+        "es_crc32_with": lambda d: lib.es_crc32_with(PATHS["portable"], 0, d, len(d)),
+        "es_utf8_valid": lambda d: lib.es_utf8_valid(d, len(d)),
+        "es_check_frame": lambda d: lib.es_check_frame(d, 0, len(d), limits, ffi.NULL),
+        "es_check_one": lambda d: lib.es_check_one(d, len(d), 1 << 24, 1 << 17, b"", 0),
+        "es_check_next": lambda d: lib.es_check_next(d, len(d), len(d), 1 << 24, 1 << 17),
+        "es_decode_batch": lambda d: lib.es_decode_batch(d, 0, len(d), 1, scratch.batch),
+        "es_walk_headers": lambda d: lib.es_walk_headers(
+            d, len(d), 0, 0, limits, walk.headers, walk.cap, walk.fault
+        ),
+        "es_walk_block": lambda d: lib.es_walk_block(d, len(d), 0, 0, walk),
+        "es_frame_crcs": lambda d: lib.es_frame_crcs(b"", 0, d, len(d)),
+    }
+
+
+# Entry points with a caller-sized input that keep the GIL at any size: their work is
+# bounded otherwise (es_encode_frame writes at most the binding's 64 KiB scratch,
+# es_encode_header one header).
+UNWRAPPED = {"es_encode_frame", "es_encode_header"}
+
+
+def test_every_entry_point_with_a_sized_input_is_wrapped_or_bounded() -> None:
+    sized = {
+        name
+        for name in dir(lib)
+        if callable(getattr(lib, name))
+        and any(arg.cname == "size_t" for arg in ffi.typeof(getattr(lib, name)).args)
+    }
+    assert sized == set(_entry_point_calls()) | UNWRAPPED
+    assert C._ENCODE_SCRATCH <= lib.ES_GIL_FREE_FROM
+
+
+@pytest.mark.parametrize("name", sorted(_entry_point_calls()) if lib is not None else [])
+def test_each_wrapped_entry_point_releases_the_gil_from_64_kib(name: str) -> None:
+    call = _entry_point_calls()[name]
     assert lib.ES_GIL_FREE_FROM == 65536
+    big = bytes(lib.ES_GIL_FREE_FROM)
+    assert _released_by(lambda: call(big[:-1])) == 0
+    assert _released_by(lambda: call(big)) == RELEASES
+
+
+def test_public_crc32_releases_the_gil_from_64_kib() -> None:
+    big = os.urandom(lib.ES_GIL_FREE_FROM)
     assert _released_by(lambda: C.crc32(big)) == RELEASES
     assert _released_by(lambda: C.crc32(big[:-1])) == 0
-    assert _released_by(lambda: lib.es_utf8_valid(big, len(big))) == RELEASES
-    assert _released_by(lambda: lib.es_crc32_portable(0, big, len(big))) == RELEASES
-    assert _released_by(lambda: lib.es_frame_crcs(b"", 0, big, len(big))) == RELEASES
     # Through a function pointer cffi calls without the GIL (releasing it itself):
     # the wrappers must not touch it then.
     crc = ffi.addressof(lib, "es_crc32")
