@@ -424,21 +424,30 @@ def _entry_point_calls() -> Dict[str, Callable[[bytes], object]]:
     bytes (zeros: the GIL decision comes before any check of the bytes)."""
     scratch = C._Scratch()
     scratch.set_limits(WIRE_LIMITS)
-    walk = scratch.walk
-    limits = ffi.addressof(walk.limits)
+    # Each call below names scratch itself: the arrays its structs point into live
+    # only as long as it does (a lambda holding just scratch.walk let them go).
     return {
         "es_crc32": lambda d: lib.es_crc32(0, d, len(d)),
         "es_crc32_portable": lambda d: lib.es_crc32_portable(0, d, len(d)),
         "es_crc32_with": lambda d: lib.es_crc32_with(PATHS["portable"], 0, d, len(d)),
         "es_utf8_valid": lambda d: lib.es_utf8_valid(d, len(d)),
-        "es_check_frame": lambda d: lib.es_check_frame(d, 0, len(d), limits, ffi.NULL),
+        "es_check_frame": lambda d: lib.es_check_frame(
+            d, 0, len(d), ffi.addressof(scratch.walk.limits), ffi.NULL
+        ),
         "es_check_one": lambda d: lib.es_check_one(d, len(d), 1 << 24, 1 << 17, b"", 0),
         "es_check_next": lambda d: lib.es_check_next(d, len(d), len(d), 1 << 24, 1 << 17),
         "es_decode_batch": lambda d: lib.es_decode_batch(d, 0, len(d), 1, scratch.batch),
         "es_walk_headers": lambda d: lib.es_walk_headers(
-            d, len(d), 0, 0, limits, walk.headers, walk.cap, walk.fault
+            d,
+            len(d),
+            0,
+            0,
+            ffi.addressof(scratch.walk.limits),
+            scratch.walk.headers,
+            scratch.walk.cap,
+            scratch.walk.fault,
         ),
-        "es_walk_block": lambda d: lib.es_walk_block(d, len(d), 0, 0, walk),
+        "es_walk_block": lambda d: lib.es_walk_block(d, len(d), 0, 0, scratch.walk),
         "es_frame_crcs": lambda d: lib.es_frame_crcs(b"", 0, d, len(d)),
     }
 
