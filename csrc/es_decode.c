@@ -236,21 +236,25 @@ int64_t es_check_one(
 uint64_t
 es_check_next(const uint8_t *buf, size_t total, size_t end, uint32_t max_payload, uint32_t max_header_block) {
     size_t length = 0, headers_len = 0;
-    uint64_t payload_start;
+    int64_t payload_start;
+    uint32_t next;
     es_limits limits = {max_payload, max_header_block, 0, 0};
-    if (total > end || s_check_frame(buf, 0, total, &limits, NULL, &length, &headers_len) != 0 ||
-        length != total) {
+    if (total > end) {
         return 0;
     }
-    payload_start = ES_PRELUDE_LEN + headers_len;
-    if (end - total < ES_PRELUDE_LEN) {
-        return payload_start;
+    payload_start = es_check_one(buf, total, max_payload, max_header_block, NULL, 0);
+    if (payload_start == 0 || end - total < ES_PRELUDE_LEN) {
+        return (uint64_t)payload_start;
     }
-    /* 1: the next message's prelude passed and the message is incomplete. */
+    next = es_load_be32(buf + total);
+    if (next <= end - total) {
+        return 0; /* a second complete message (or a fault): the caller scans */
+    }
+    /* 1: the next message's prelude passed (and it is incomplete, as checked). */
     if (s_check_frame(buf, total, end, &limits, NULL, &length, &headers_len) != 1) {
         return 0;
     }
-    return ((uint64_t)es_load_be32(buf + total) << 32) | payload_start;
+    return ((uint64_t)next << 32) | (uint64_t)payload_start;
 }
 
 /* Record why the call stops; returns the frames decoded. */

@@ -878,8 +878,8 @@ def make_headers(headers: HeadersInput) -> Headers:
         return headers
     if type(headers) is dict:
         items = tuple(headers.items())
-        for name, value in items:
-            if type(name) is not str or type(value) is not str:
+        for _, value in items:  # (_str_dict_entry checks the names)
+            if type(value) is not str:
                 return _dict_entry(items, False)[0]
         return _str_dict_entry(items)[0]
     if isinstance(headers, Mapping):
