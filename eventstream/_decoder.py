@@ -23,7 +23,7 @@ from ._assemble import _EMPTY_HEADERS, decode_cache_for
 from ._codec import Buffer, truncated_fault
 from ._sniff import upgrade_not_an_event_stream
 from .limits import DEFAULT_LIMITS, PRELUDE_LENGTH, Limits
-from .types import Message
+from .types import Headers, Message
 
 DEFAULT_CHUNK_SIZE = _sources.DEFAULT_CHUNK_SIZE
 
@@ -227,12 +227,23 @@ class Decoder:
         end = len(data)
         # A rest as long as the message most likely holds more: the scan.
         if end - need < need:
-            found = _active.backend.check_next(
-                data, need, end, self._max_payload, self._max_header_block
-            )
+            backend = _active.backend
+            found = backend.check_next(data, need, end, self._max_payload, self._max_header_block)
             if found:
                 ps = found & 0xFFFFFFFF
-                headers = self._cache.get(data[12:ps]) if ps != 12 else _EMPTY_HEADERS
+                headers: Optional[Headers] = _EMPTY_HEADERS
+                if ps != 12:
+                    block = data[12:ps]
+                    headers = self._cache.get(block)
+                    if headers is None:
+                        # A new block: walked here, as decode() does, since the
+                        # message passed its checks (a fault: the scan names it).
+                        walked = _assemble.walk_block(
+                            backend, block, self._offset + 12, self._offset, self._limits
+                        )
+                        if isinstance(walked, Headers):
+                            headers = walked
+                            _assemble.remember_block(self._cache, block, walked)
                 if headers is not None:
                     if self._copy:
                         message = _new(Message, (headers, data[ps : need - 4]))
