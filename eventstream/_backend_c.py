@@ -335,23 +335,24 @@ def encode_frame(header_block: bytes, payload: Buffer) -> bytes:
     block and payload in place and computes both CRCs in the pass that copies
     them.
     """
-    try:
-        scratch = _encode_pool.pop()
-    except IndexError:
-        scratch = _new_encode_scratch()
-    try:
-        # C checks that the message fits the scratch before it writes; one that
-        # does not (n < 0), or a block or payload that is not bytes (TypeError:
-        # cffi passes only bytes in place), is framed below.
-        n = _encode_into(
-            scratch[0], _ENCODE_SCRATCH, header_block, len(header_block), payload, len(payload)
-        )
-        if n >= 0:
-            return _unpack(scratch[1], n)  # type: ignore[no-any-return]
-    except TypeError:
-        pass
-    finally:
-        _encode_pool.append(scratch)
+    if type(payload) is bytes:  # (Message payloads always are)
+        try:
+            scratch = _encode_pool.pop()
+        except IndexError:
+            scratch = _new_encode_scratch()
+        try:
+            # C checks that the message fits the scratch before it writes; one that
+            # does not (n < 0), or a block that is not bytes (TypeError: cffi passes
+            # only bytes in place), is framed below.
+            n = _encode_into(
+                scratch[0], _ENCODE_SCRATCH, header_block, len(header_block), payload, len(payload)
+            )
+            if n >= 0:
+                return _unpack(scratch[1], n)  # type: ignore[no-any-return]
+        except TypeError:
+            pass
+        finally:
+            _encode_pool.append(scratch)
     block_len = len(header_block)
     payload_len = len(payload)
     try:
