@@ -84,8 +84,8 @@ def test_decode_of_a_buffer_another_thread_writes_takes_only_checked_bytes(
                 ctypes.memmove(address, sources[i & 1], half)
                 ctypes.memmove(address + half, sources[~i & 1], len(buf) - half)
             else:
-                # With the GIL: between decode()'s steps (its C call on a message
-                # this small keeps the GIL; csrc/cffi_gil.h).
+                # With the GIL, while decode() works on its copy of the buffer
+                # (its C calls on messages this big release the GIL).
                 buf[:] = wires[i & 1]
 
     thread = threading.Thread(target=writer)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import struct
 import uuid
 import zlib
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from _frames import frame, header, string_value
@@ -24,6 +26,7 @@ from eventstream import (
     TrailingDataError,
     TruncatedStreamError,
     UnknownHeaderTypeError,
+    _active,
 )
 
 pytestmark = pytest.mark.usefixtures("backend")
@@ -304,16 +307,29 @@ def test_errors_are_value_errors_of_one_base():
     assert isinstance(error, ValueError) and isinstance(error, DecodeError)
 
 
-def test_a_repeated_header_block_is_matched_in_place_and_only_under_its_limits():
+def test_a_repeated_header_block_is_matched_in_place_and_only_under_its_limits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from eventstream import _assemble
 
     _assemble.clear()
     block = header(b":event-type", 7, string_value(b"Transcript")) + header(b"n", 2, b"\x05")
     messages = [frame(block, b"payload %d" % i) for i in range(4)]
+    real_check_one = _active.backend.check_one
+    returned = []
+
+    def check_one(*args: Any) -> int:
+        returned.append(real_check_one(*args))
+        return returned[-1]
+
+    monkeypatch.setattr(_active, "backend", SimpleNamespace(**vars(_active.backend)))
+    monkeypatch.setattr(_active.backend, "check_one", check_one)
     first, second, *rest = (eventstream.decode(m) for m in messages)
     cache = _assemble.decode_cache_for(eventstream.DEFAULT_LIMITS)
     # Walked once, found in the cache once: then it is the cache's last block, and
-    # the messages after it share its Headers without a lookup.
+    # the messages after it are matched in place (the payload start negated) and
+    # share its Headers without a lookup.
+    assert returned == [12 + len(block)] * 2 + [-(12 + len(block))] * 2
     assert cache.last[0] == block and cache.last[2] is second.headers
     assert all(m.headers is second.headers for m in rest)
     assert [m.payload for m in (first, second, *rest)] == [b"payload %d" % i for i in range(4)]
@@ -335,7 +351,7 @@ def test_a_repeated_header_block_is_matched_in_place_and_only_under_its_limits()
     assert cache.last[1] == 0  # cleared with the cache
 
 
-def test_the_decoder_matches_a_repeated_block_in_place():
+def test_the_decoders_messages_share_a_repeated_blocks_headers():
     from eventstream import _assemble
 
     _assemble.clear()

@@ -227,9 +227,29 @@ def test_random_chunkings_of_arbitrary_bytes(blob, data):
     assert _feed_all("c", chunks) == _feed_all("python", chunks)
 
 
+@pytest.mark.parametrize("rest", [0, 1, 11, 12, 13, "next-1", "next"])
+def test_check_next_at_the_edges_of_the_next_message(rest: Any) -> None:
+    # The ends where check_next's answer changes: under, at and past the next
+    # prelude's 12 bytes, and one byte short of the next message and at its end.
+    one = wire(Message({":event-type": "a"}, b"first"))
+    two = wire(Message({":event-type": "b"}, b"second"))
+    buf = one + two + b"tail"
+    total = len(one)
+    rest = {"next-1": len(two) - 1, "next": len(two)}.get(rest, rest)
+    ps = 12 + len(encode_header_block(Message({":event-type": "a"}).headers))
+    if rest == len(two):
+        expected = 0  # a second complete message: the caller scans
+    elif rest >= 12:
+        expected = len(two) << 32 | ps
+    else:
+        expected = ps
+    for backend in (_backend_python, _backend_c):
+        assert backend.check_next(buf, total, total + rest, 1 << 24, 1 << 17) == expected
+
+
 # Fewer examples than the others: one call per example, so they stay quick (~2 s).
 @settings(max_examples=min(_DEFAULT, 120), deadline=None)
-@given(st.lists(messages, min_size=1, max_size=3), limits_strategy, st.data())
+@given(st.lists(messages, min_size=2, max_size=3), limits_strategy, st.data())
 def test_check_next_is_a_scan_that_finds_one_message_then_an_incomplete_one(batch, limits, data):
     # The Decoder's completing path: both backends agree, and a nonzero answer means
     # exactly what a scan of buf[:end] says (one message of `total` bytes, then an
@@ -241,7 +261,11 @@ def test_check_next_is_a_scan_that_finds_one_message_then_an_incomplete_one(batc
     buf = bytes(buf)
     first = struct.unpack_from(">I", buf)[0]
     total = data.draw(st.one_of(st.just(first), st.integers(0, len(buf) + 4)))
-    end = data.draw(st.integers(0, len(buf)))
+    # The ends that matter (around the next prelude's 12 bytes, at the next
+    # message's end) as often as any other.
+    nxt = struct.unpack_from(">I", buf, total)[0] if len(buf) - total >= 4 else 0
+    edges = [e for e in (total, total + 11, total + 12, total + 13, total + nxt) if e <= len(buf)]
+    end = data.draw(st.one_of(st.sampled_from(edges or [0]), st.integers(0, len(buf))))
     max_payload, max_block = limits.max_payload, limits.max_header_block
     got = _backend_python.check_next(buf, total, end, max_payload, max_block)
     assert _backend_c.check_next(buf, total, end, max_payload, max_block) == got

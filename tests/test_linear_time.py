@@ -22,15 +22,17 @@ from eventstream import _active
 
 class _CountingBackend(SimpleNamespace):
     """The active backend, with the bytes each scan_frames, check_one or check_next
-    call is given counted."""
+    call is given counted (``scanned``) and the calls named (``calls``)."""
 
     def __init__(self, real: Any) -> None:
         super().__init__(**{k: getattr(real, k) for k in dir(real) if not k.startswith("__")})
         self.scanned: List[int] = []
+        self.calls: List[str] = []
         real_scan_frames = real.scan_frames
 
         def scan_frames(buf: Any, pos: int, end: int, *args: Any) -> Any:
             self.scanned.append(end - pos)
+            self.calls.append("scan_frames")
             return real_scan_frames(buf, pos, end, *args)
 
         self.scan_frames = scan_frames
@@ -38,6 +40,7 @@ class _CountingBackend(SimpleNamespace):
 
         def check_one(buf: Any, length: int, *args: Any) -> Any:
             self.scanned.append(length)  # the Decoder's one-message shortcut
+            self.calls.append("check_one")
             return real_check_one(buf, length, *args)
 
         self.check_one = check_one
@@ -45,6 +48,7 @@ class _CountingBackend(SimpleNamespace):
 
         def check_next(buf: Any, total: int, end: int, *args: Any) -> Any:
             self.scanned.append(end)  # feed's completing path: the message and what follows
+            self.calls.append("check_next")
             return real_check_next(buf, total, end, *args)
 
         self.check_next = check_next
@@ -76,38 +80,28 @@ def test_a_held_message_reaches_the_backend_only_when_complete(
     assert len(counting.scanned) <= 3 * (12 // chunk + 2) + 3
 
 
+def _same_block(i: int) -> eventstream.Message:
+    return eventstream.Message({":event-type": "TranscriptEvent"}, b"t" * 700)
+
+
+def _new_block(i: int) -> eventstream.Message:
+    # A block no cache holds yet: a sequence number in every message.
+    return eventstream.Message({":event-type": "Record", "seq": i}, b"r" * 700)
+
+
+@pytest.mark.parametrize("make", [_same_block, _new_block], ids=["same-block", "new-blocks"])
 @pytest.mark.parametrize("chunk", [1, 7, 100, 509])
 def test_small_messages_reach_the_backend_once_each(
-    backend: str, chunk: int, monkeypatch: pytest.MonkeyPatch
+    backend: str, chunk: int, make: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Messages within the pieces budget take feed's completing path: one backend
-    # call per message, given the message and at most one chunk after it.
-    message = eventstream.Message({":event-type": "TranscriptEvent"}, b"t" * 700)
-    one = eventstream.encode(message)
-    wire = one * 200
-    counting = _CountingBackend(_active.backend)
-    monkeypatch.setattr(_active, "backend", counting)
-    got = _decode_in_chunks(wire, chunk)
-    assert got == [message] * 200
-    assert len(counting.scanned) == 200
-    assert sum(counting.scanned) <= len(wire) + 200 * chunk
-
-
-@pytest.mark.parametrize("chunk", [1, 7, 100, 509])
-def test_messages_with_new_header_blocks_reach_the_backend_once_each(
-    backend: str, chunk: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A block no cache holds (a sequence number in every message) is walked on
-    # feed's completing path too: the message's CRC is checked once, not again by a
-    # scan.
-    messages = [
-        eventstream.Message({":event-type": "Record", "seq": i}, b"r" * 300) for i in range(200)
-    ]
+    # Messages within the pieces budget take feed's completing path: one check_next
+    # call per message, given the message and at most one chunk after it; a block
+    # no cache holds is walked there too (its CRC is not checked again by a scan).
+    messages = [make(i) for i in range(200)]
     wire = b"".join(eventstream.encode(m) for m in messages)
     counting = _CountingBackend(_active.backend)
     monkeypatch.setattr(_active, "backend", counting)
     got = _decode_in_chunks(wire, chunk)
     assert got == messages
-    # At most one call per message (a chunk that completes two is one scan).
-    assert len(counting.scanned) <= 200
+    assert counting.calls == ["check_next"] * 200
     assert sum(counting.scanned) <= len(wire) + 200 * chunk
