@@ -327,7 +327,8 @@ static void check_walk_block(const uint8_t *f, size_t hlen, const es_limits *lim
                          (size_t)(count - k) * ES_HEADER_FIELDS * sizeof desc[0]) == 0);
         }
         if (lim->max_headers > 0) {
-            /* the count limit counts from the headers before start */
+            /* the count limit counts from the headers before start: up to it passes */
+            CHECK_EQ(es_walk_block(f + 12, hlen, 0, lim->max_headers - (size_t)count, &walk), count);
             CHECK_EQ(es_walk_block(f + 12, hlen, 0, lim->max_headers - (size_t)count + 1, &walk),
                      ES_ERR_HEADER_COUNT_LIMIT);
         }
