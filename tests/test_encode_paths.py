@@ -325,12 +325,20 @@ def test_a_head_kept_on_one_backend_serves_the_other() -> None:
     want = reference_of_dict(AUDIO, payload)
     previous = _active.backend
     try:
+        kept = None
         for name in ("c", "python", "c", "python"):
             _active.use(name)
-            for _ in range(3):
+            message = Message(dict(AUDIO), payload)
+            assert es.encode(message) == want
+            # The head the other backend kept for this block and size is used as it is.
+            assert kept is None or _kept_head(message) is kept
+            kept = _kept_head(message)
+            for _ in range(2):
                 assert es.encode(Message(dict(AUDIO), payload)) == want
                 short = payload[:100]  # below the C backend's zlib crossover
                 assert es.encode(Message(dict(AUDIO), short)) == reference_of_dict(AUDIO, short)
+            es.encode(Message(dict(AUDIO), payload))  # the head for this size again
+            kept = _kept_head(Message(dict(AUDIO), payload))
     finally:
         _active.restore(previous)
 
