@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import datetime
 import struct
-import threading
 import uuid
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 import pytest
 from _frames import frame
+from _threads import run_together
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import aware_datetimes
@@ -134,26 +134,6 @@ def test_limits_still_apply_to_a_block_built_from_a_dict(backend: str) -> None:
     assert es.encode(message, limits=wide) == reference_of_dict({"k": "v" * 40000}, b"")
 
 
-def _run_together(work: Callable[[int], None], threads: int = 4) -> None:
-    """``work(k)`` in ``threads`` threads started at once; the first failure is raised."""
-    errors: List[BaseException] = []
-    gate = threading.Barrier(threads)
-
-    def run(k: int) -> None:
-        gate.wait()
-        try:
-            work(k)
-        except BaseException as exc:  # reported by the main thread
-            errors.append(exc)
-
-    workers = [threading.Thread(target=run, args=(k,)) for k in range(threads)]
-    for t in workers:
-        t.start()
-    for t in workers:
-        t.join()
-    assert not errors, errors[0]
-
-
 def test_threads_building_and_encoding_their_own_dicts(backend: str) -> None:
     def work(k: int) -> None:
         values: Dict[str, Any] = {":event-type": f"Event{k}", "n": k, "sig": bytes([k]) * 32}
@@ -164,7 +144,7 @@ def test_threads_building_and_encoding_their_own_dicts(backend: str) -> None:
                 {":event-type": f"Event{k}"}, b""
             )
 
-    _run_together(work)
+    run_together(work)
 
 
 @given(aware_datetimes)
@@ -359,7 +339,7 @@ def test_threads_signing_frames_of_their_own_sizes(backend: str) -> None:
             }
             assert es.encode(Message(outer, inner)) == reference_of_dict(outer, inner)
 
-    _run_together(work)
+    run_together(work)
 
 
 def test_a_kept_head_never_skips_the_default_limits(backend: str) -> None:
